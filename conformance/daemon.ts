@@ -1,0 +1,116 @@
+/**
+ * Starts the daemon under test on an isolated root, socket, CNI dir and registries.conf, through
+ * bin/crio exactly as a node would run it.
+ */
+import { type Child, spawnChild, waitFor } from "./process.ts";
+
+const REPO = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
+
+export interface DaemonUnderTest {
+  readonly socket: string;
+  readonly endpoint: string;
+  readonly metricsPort: number;
+  readonly child: Child;
+  readonly logFile: string;
+}
+
+/** A bridge network of the harness's own: its own bridge name, subnet and IPAM state dir. */
+export function cniConflist(dir: string): string {
+  return JSON.stringify(
+    {
+      cniVersion: "1.0.0",
+      name: "crio-conformance",
+      plugins: [
+        {
+          type: "bridge",
+          bridge: "cni-crio-ct0",
+          isGateway: true,
+          ipMasq: true,
+          hairpinMode: true,
+          ipam: {
+            type: "host-local",
+            dataDir: `${dir}/ipam`,
+            routes: [{ dst: "0.0.0.0/0" }],
+            ranges: [[{ subnet: "10.86.0.0/16" }]],
+          },
+        },
+        { type: "portmap", capabilities: { portMappings: true } },
+      ],
+    },
+    null,
+    2,
+  );
+}
+
+export function daemonConfig(
+  dir: string,
+  options: { runtime: string; metricsPort: number },
+): string {
+  return `# Written by the conformance harness: everything lives under ${dir}.
+[crio]
+root = "${dir}/root"
+runroot = "${dir}/run"
+log_dir = "${dir}/logs"
+version_file = "${dir}/run/version"
+clean_shutdown_file = "${dir}/clean.shutdown"
+
+[crio.api]
+listen = "${dir}/crio.sock"
+
+[crio.runtime]
+default_runtime = "${options.runtime}"
+cgroup_manager = "cgroupfs"
+container_exits_dir = "${dir}/exits"
+container_attach_socket_dir = "${dir}/attach"
+namespaces_dir = "${dir}/ns"
+log_level = "debug"
+
+[crio.network]
+network_dir = "${dir}/cni/net.d/"
+plugin_dirs = ["/opt/cni/bin/", "/usr/lib/cni/"]
+
+[crio.metrics]
+enable_metrics = true
+metrics_port = ${options.metricsPort}
+`;
+}
+
+function freePort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
+}
+
+export async function startDaemon(
+  dir: string,
+  options: { runtime: string; k8s: string; registriesConf: string },
+): Promise<DaemonUnderTest> {
+  const metricsPort = freePort();
+  await Deno.mkdir(`${dir}/crio.conf.d`, { recursive: true });
+  await Deno.mkdir(`${dir}/cni/net.d`, { recursive: true });
+  await Deno.writeTextFile(`${dir}/crio.conf`, daemonConfig(dir, { ...options, metricsPort }));
+  await Deno.writeTextFile(`${dir}/cni/net.d/10-crio-conformance.conflist`, cniConflist(dir));
+  const logFile = `${dir}/daemon.log`;
+  const socket = `${dir}/crio.sock`;
+  const child = spawnChild("bash", {
+    args: [
+      `${REPO}/bin/crio`,
+      "--config",
+      `${dir}/crio.conf`,
+      "--config-dir",
+      `${dir}/crio.conf.d`,
+    ],
+    env: {
+      CRIO_K8S_MINOR: options.k8s,
+      CONTAINERS_REGISTRIES_CONF: options.registriesConf,
+    },
+    logFile,
+  });
+  // The daemon creates the socket file only once it listens on it.
+  await waitFor("crio daemon", async () => (await Deno.lstat(socket)).isSocket === true, {
+    timeoutMs: 30_000,
+    exited: child.status,
+  });
+  return { socket, endpoint: `unix://${socket}`, metricsPort, child, logFile };
+}

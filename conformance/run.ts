@@ -1,0 +1,164 @@
+/**
+ * deno task conformance [--k8s 1.37] [--runtime runc|crun] [--focus RE] [--skip RE] [--keep]
+ *
+ * Runs the upstream CRI validation suite (critest, pinned per Kubernetes minor) against this
+ * daemon: a local registry filled with images built here, a registries.conf that mirrors the
+ * upstream hosts to it, the daemon on an isolated root and socket. Everything started is stopped
+ * by PID and removed at the end. Writes conformance/results/<k8s>-<runtime>/ and prints a table
+ * and the closing line; exits non-zero when the ratchet (conformance/expected-failures) is broken.
+ */
+import { cacheDir, DEFAULT_MINOR, k8sMinor } from "../src/cri/k8s_versions.ts";
+import { startDaemon } from "./daemon.ts";
+import { buildAndPushCritestImages, registriesConf } from "./images/critest_images.ts";
+import { parseJunit, type TestResult } from "./junit.ts";
+import { spawnChild } from "./process.ts";
+import { judge, parseExpected } from "./ratchet.ts";
+import { closingLine, summarize, table } from "./report.ts";
+import { startRegistry } from "./registry.ts";
+
+const HERE = new URL(".", import.meta.url).pathname;
+const encoder = new TextEncoder();
+function say(text: string): void {
+  Deno.stdout.writeSync(encoder.encode(text + "\n"));
+}
+
+export interface RunArgs {
+  k8s: string;
+  runtime: string;
+  focus?: string;
+  skip?: string;
+  keep: boolean;
+  timeoutMin: number;
+}
+
+export function parseRunArgs(argv: string[]): RunArgs {
+  const out: RunArgs = { k8s: DEFAULT_MINOR, runtime: "runc", keep: false, timeoutMin: 45 };
+  for (let i = 0; i < argv.length; i++) {
+    const [flag, inline] = argv[i].split(/=(.*)/s, 2);
+    const value = () => inline ?? argv[++i] ?? "";
+    if (flag === "--k8s") out.k8s = value();
+    else if (flag === "--runtime") out.runtime = value();
+    else if (flag === "--focus") out.focus = value();
+    else if (flag === "--skip") out.skip = value();
+    else if (flag === "--timeout-min") out.timeoutMin = Number(value());
+    else if (flag === "--keep") out.keep = true;
+    else throw new Error(`unknown argument ${argv[i]}`);
+  }
+  k8sMinor(out.k8s);
+  if (!["runc", "crun"].includes(out.runtime)) {
+    throw new Error(`--runtime must be runc or crun, not ${JSON.stringify(out.runtime)}`);
+  }
+  return out;
+}
+
+async function runCritest(
+  args: RunArgs,
+  opts: { critest: string; endpoint: string; reportDir: string; logFile: string },
+): Promise<number> {
+  const flags = [
+    `-runtime-endpoint=${opts.endpoint}`,
+    `-image-endpoint=${opts.endpoint}`,
+    `-ginkgo.junit-report=${opts.reportDir}/junit.xml`,
+    "-ginkgo.no-color",
+    "-ginkgo.v",
+  ];
+  if (args.focus) flags.push(`-ginkgo.focus=${args.focus}`);
+  if (args.skip) flags.push(`-ginkgo.skip=${args.skip}`);
+  const child = spawnChild(opts.critest, { args: flags, logFile: opts.logFile });
+  const timer = setTimeout(() => {
+    say(`critest: still running after ${args.timeoutMin} min; stopping it (pid ${child.pid})`);
+    void child.stop(5000);
+  }, args.timeoutMin * 60_000);
+  const status = await child.status;
+  clearTimeout(timer);
+  return status.code;
+}
+
+async function readResults(reportDir: string): Promise<TestResult[]> {
+  const results: TestResult[] = [];
+  for await (const e of Deno.readDir(reportDir)) {
+    if (e.name.endsWith(".xml")) {
+      results.push(...parseJunit(await Deno.readTextFile(`${reportDir}/${e.name}`)));
+    }
+  }
+  return results;
+}
+
+/** Runs fn with an undo stack; every undo runs, newest first, whatever happened. */
+async function withCleanup<T>(fn: (defer: (u: () => Promise<unknown>) => void) => Promise<T>) {
+  const undo: (() => Promise<unknown>)[] = [];
+  try {
+    return await fn((u) => undo.push(u));
+  } finally {
+    for (const u of undo.reverse()) {
+      await u().catch((err) => say(`cleanup: ${err instanceof Error ? err.message : err}`));
+    }
+  }
+}
+
+export async function run(args: RunArgs): Promise<boolean> {
+  const pins = k8sMinor(args.k8s);
+  const critest = `${cacheDir()}/cri-tools/${pins.criTools}/critest`;
+  const results = `${HERE}results/${args.k8s}-${args.runtime}`;
+  await Deno.remove(results, { recursive: true }).catch(() => {});
+  await Deno.mkdir(`${results}/junit`, { recursive: true });
+  const started = performance.now();
+  return await withCleanup(async (defer) => {
+    const dir = await Deno.makeTempDir({ prefix: "crio-conformance-" });
+    if (!args.keep) defer(() => Deno.remove(dir, { recursive: true }));
+    defer(() => Deno.copyFile(`${dir}/daemon.log`, `${results}/daemon.log`).catch(() => {}));
+    const registry = await startRegistry();
+    defer(() => registry.stop());
+    const images = await buildAndPushCritestImages({
+      registry: registry.host,
+      critestVersion: pins.criTools,
+    });
+    const confPath = `${dir}/registries.conf`;
+    await Deno.writeTextFile(confPath, registriesConf(images.hosts, registry.host));
+    say(`registry ${registry.host}: ${images.images.length} images pushed`);
+    const daemon = await startDaemon(dir, {
+      runtime: args.runtime,
+      k8s: args.k8s,
+      registriesConf: confPath,
+    });
+    defer(() => daemon.child.stop(15_000));
+    say(
+      `daemon pid ${daemon.child.pid} on ${daemon.socket}; critest ${pins.criTools} (k8s ${args.k8s}, ${args.runtime})`,
+    );
+    const code = await runCritest(args, {
+      critest,
+      endpoint: daemon.endpoint,
+      reportDir: `${results}/junit`,
+      logFile: `${results}/critest.log`,
+    });
+    const tests = await readResults(`${results}/junit`);
+    if (tests.length === 0) {
+      throw new Error(`critest exited ${code} and reported no test; see ${results}/critest.log`);
+    }
+    const expected = parseExpected(await Deno.readTextFile(`${HERE}expected-failures`));
+    const verdict = judge(tests, expected, args);
+    const summary = summarize(tests, verdict, {
+      k8s: args.k8s,
+      runtime: args.runtime,
+      critest: pins.criTools,
+      seconds: Math.round((performance.now() - started) / 1000),
+    });
+    const tbl = table(tests, verdict);
+    await Deno.writeTextFile(`${results}/summary.json`, JSON.stringify(summary, null, 2) + "\n");
+    await Deno.writeTextFile(`${results}/table.md`, tbl + "\n");
+    say(tbl);
+    for (const p of summary.problems) say(`  ${p}`);
+    say(closingLine(summary));
+    return summary.ratchetOk;
+  });
+}
+
+if (import.meta.main) {
+  let ok = false;
+  try {
+    ok = await run(parseRunArgs(Deno.args));
+  } catch (err) {
+    say(`conformance: ${err instanceof Error ? err.stack ?? err.message : err}`);
+  }
+  Deno.exit(ok ? 0 : 1);
+}

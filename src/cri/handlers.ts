@@ -1,0 +1,36 @@
+/**
+ * The table of implemented RPCs. Every RPC of the schema is registered by the server; one that is
+ * absent here answers UNIMPLEMENTED naming itself.
+ */
+import type { ImageServiceHandlers, RuntimeServiceHandlers } from "./gen/api.ts";
+import type { RuntimeInfo } from "../runtime/runtime_info.ts";
+import type { ImageFilesystems } from "../image/image_fs.ts";
+import { imageFsInfo } from "./image_fs_info.ts";
+import { runtimeConfig } from "./runtime_config.ts";
+import { status } from "./status.ts";
+import { updateRuntimeConfig } from "./update_runtime_config.ts";
+import { version } from "./version.ts";
+
+export interface Services {
+  runtimeInfo: RuntimeInfo;
+  imageFilesystems: ImageFilesystems;
+}
+
+export interface HandlerTable {
+  RuntimeService: Partial<RuntimeServiceHandlers>;
+  ImageService: Partial<ImageServiceHandlers>;
+}
+
+export function buildHandlers(s: Services): HandlerTable {
+  return {
+    RuntimeService: {
+      Version: version(s.runtimeInfo),
+      Status: status(s.runtimeInfo),
+      RuntimeConfig: runtimeConfig(s.runtimeInfo),
+      UpdateRuntimeConfig: updateRuntimeConfig(s.runtimeInfo),
+    },
+    ImageService: {
+      ImageFsInfo: imageFsInfo(s.imageFilesystems),
+    },
+  };
+}

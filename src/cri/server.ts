@@ -1,0 +1,118 @@
+/**
+ * The CRI gRPC server on a unix socket. The socket's directory is created, a stale socket left by
+ * a crashed daemon is replaced, but a socket that a live daemon still answers on is never taken.
+ */
+import * as grpc from "@grpc/grpc-js";
+import { ConfigError, errorMessage, UnimplementedError } from "../errors.ts";
+import type { Logger } from "../log.ts";
+import {
+  type CallObserver,
+  type StreamHandler,
+  type UnaryHandler,
+  wrapStream,
+  wrapUnary,
+} from "./edge.ts";
+import type { HandlerTable } from "./handlers.ts";
+import type { Schema } from "./schema.ts";
+
+export interface CriServerOptions {
+  socket: string;
+  schema: Schema;
+  handlers: HandlerTable;
+  log: Logger;
+  observer?: CallObserver;
+  maxRecvBytes: number;
+  maxSendBytes: number;
+}
+
+/** Makes the socket path usable, or explains why it is not. */
+export async function prepareSocket(path: string): Promise<void> {
+  const dir = path.slice(0, path.lastIndexOf("/")) || "/";
+  try {
+    await Deno.mkdir(dir, { recursive: true, mode: 0o755 });
+  } catch (err) {
+    throw new ConfigError(`crio.api.listen: cannot create directory ${dir}: ${errorMessage(err)}`);
+  }
+  let st: Deno.FileInfo;
+  try {
+    st = await Deno.lstat(path);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return;
+    throw new ConfigError(`crio.api.listen: cannot inspect ${path}: ${errorMessage(err)}`);
+  }
+  if (!st.isSocket) {
+    throw new ConfigError(
+      `crio.api.listen: ${path} exists and is not a socket; refusing to replace it`,
+    );
+  }
+  try {
+    const conn = await Deno.connect({ transport: "unix", path });
+    conn.close();
+    throw new ConfigError(`crio.api.listen: another daemon is already serving on ${path}`);
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+    // Nobody answers: the socket was left behind by a daemon that did not shut down cleanly.
+  }
+  await Deno.remove(path);
+}
+
+export class CriServer {
+  readonly #server: grpc.Server;
+  readonly #opts: CriServerOptions;
+  readonly #shutdown = new AbortController();
+
+  constructor(opts: CriServerOptions) {
+    this.#opts = opts;
+    this.#server = new grpc.Server({
+      "grpc.max_receive_message_length": opts.maxRecvBytes,
+      "grpc.max_send_message_length": opts.maxSendBytes,
+    });
+    const edge = { log: opts.log, observer: opts.observer, shutdown: this.#shutdown.signal };
+    for (const service of ["RuntimeService", "ImageService"] as const) {
+      const impl: grpc.UntypedServiceImplementation = {};
+      const table = opts.handlers[service] as Record<string, unknown>;
+      for (const m of opts.schema.methods.filter((x) => x.service === service)) {
+        const info = { ...m, name: `/runtime.v1.${service}/${m.name}` };
+        const fn = table[m.name] as ((...a: unknown[]) => unknown) | undefined;
+        const missing = () => {
+          throw new UnimplementedError(`${service}.${m.name} is not implemented`);
+        };
+        impl[m.name] = m.responseStream
+          ? wrapStream(info, (fn ?? missing) as StreamHandler, edge)
+          : wrapUnary(info, (fn ?? missing) as UnaryHandler, edge);
+      }
+      this.#server.addService(opts.schema.definitions[service], impl);
+    }
+  }
+
+  async listen(): Promise<void> {
+    const path = this.#opts.socket;
+    await prepareSocket(path);
+    await new Promise<void>((resolve, reject) =>
+      this.#server.bindAsync(
+        `unix://${path}`,
+        grpc.ServerCredentials.createInsecure(),
+        (err) =>
+          err
+            ? reject(new ConfigError(`crio.api.listen: cannot listen on ${path}: ${err.message}`))
+            : resolve(),
+      )
+    );
+    await Deno.chmod(path, 0o660);
+  }
+
+  /** Lets in-flight calls finish for up to `graceMs`, then cancels them and removes the socket. */
+  async close(graceMs = 5000): Promise<void> {
+    const done = new Promise<void>((resolve) => this.#server.tryShutdown(() => resolve()));
+    const timer = setTimeout(() => {
+      this.#shutdown.abort();
+      this.#server.forceShutdown();
+    }, graceMs);
+    await done;
+    clearTimeout(timer);
+    this.#shutdown.abort();
+    try {
+      await Deno.remove(this.#opts.socket);
+    } catch { /* already gone */ }
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * The Deno permissions the daemon needs for a given configuration, and nothing wider: the socket,
+ * the metrics address, the daemon's own directories, the runtime and monitor binaries. bin/crio
+ * asks for this list, then starts the daemon with it (no -A, no unscoped write or run).
+ */
+import type { Config } from "../config/options.ts";
+import { lookPath } from "../oci/runtime_handlers.ts";
+
+function dirOf(path: string): string {
+  if (path === "") return "";
+  return path.slice(0, path.lastIndexOf("/")) || "/";
+}
+
+function uniq(xs: Iterable<string>): string[] {
+  return [...new Set([...xs].filter((x) => x !== ""))].sort();
+}
+
+/** Environment variables read by the daemon and its libraries (grpc-js tracing knobs). */
+const ENV = [
+  "PATH",
+  "HOME",
+  "CRIO_K8S_MINOR",
+  "CRIO_CACHE_DIR",
+  "CONTAINER_CONFIG",
+  "CONTAINER_CONFIG_DIR",
+  "CONTAINERS_REGISTRIES_CONF",
+  "CONTAINERS_REGISTRIES_CONF_DIR",
+  "GRPC_*",
+  "NODE_*",
+];
+
+export interface PermissionInputs {
+  config: Config;
+  configFile: string;
+  configDir: string;
+  /** The repository's cache (schema files). */
+  cacheDir: string;
+}
+
+export function daemonPermissions(p: PermissionInputs): string[] {
+  const c = p.config;
+  const owned = [
+    c.crio.root,
+    c.crio.runroot,
+    c.crio.log_dir,
+    dirOf(c.crio.version_file),
+    dirOf(c.crio.version_file_persist),
+    dirOf(c.crio.clean_shutdown_file),
+    c.runtime.container_exits_dir,
+    c.runtime.container_attach_socket_dir,
+    dirOf(c.api.listen),
+    c.network.network_dir.replace(/\/$/, ""),
+  ];
+  const binaries = [] as string[];
+  for (const [name, h] of Object.entries(c.runtime.runtimes)) {
+    binaries.push(lookPath(h.runtime_path || name) ?? "");
+    binaries.push(lookPath(h.monitor_path || c.runtime.conmon || "conmon") ?? "");
+  }
+  const read = [
+    ...owned,
+    p.configFile,
+    p.configDir,
+    "/etc/containers",
+    ...c.network.plugin_dirs.map((d) => d.replace(/\/$/, "")),
+    "/proc",
+    "/sys/fs/cgroup",
+    "/run/systemd/system",
+    p.cacheDir,
+    ...binaries,
+  ];
+  const net = [`unix:${c.api.listen}`];
+  if (c.metrics.enable_metrics) {
+    const host = c.metrics.metrics_host.includes(":")
+      ? `[${c.metrics.metrics_host}]`
+      : c.metrics.metrics_host;
+    net.push(`${host}:${c.metrics.metrics_port}`);
+  }
+  return [
+    `--allow-read=${uniq(read).join(",")}`,
+    `--allow-write=${
+      uniq([...owned, `unix:${c.api.listen}`].filter((x) => !x.startsWith("unix:"))).join(",")
+    }`,
+    `--allow-net=${uniq(net).join(",")}`,
+    `--allow-env=${ENV.join(",")}`,
+    "--allow-sys=hostname,osRelease,uid,gid,loadavg,networkInterfaces,systemMemoryInfo",
+    ...(binaries.some((b) => b) ? [`--allow-run=${uniq(binaries).join(",")}`] : []),
+  ];
+}

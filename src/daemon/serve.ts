@@ -1,0 +1,186 @@
+/**
+ * The daemon's lifecycle: configuration → handlers → CRI server → metrics, and the reverse on
+ * shutdown. Every step that starts something registers how to stop it, so a failure half-way
+ * leaves nothing running and the socket removed.
+ */
+import type { ParsedArgs } from "../config/flags.ts";
+import type { LoadResult } from "../config/load.ts";
+import type { Config } from "../config/options.ts";
+import { loadSchema } from "../cri/schema.ts";
+import { buildHandlers } from "../cri/handlers.ts";
+import { CriServer, prepareSocket } from "../cri/server.ts";
+import { DEFAULT_MINOR } from "../cri/k8s_versions.ts";
+import { errorMessage } from "../errors.ts";
+import { type LogFormat, type Logger, type LogLevel } from "../log.ts";
+import { Metrics, type MetricsServer, serveMetrics } from "../metrics/metrics.ts";
+import { NetworkStatus } from "../net/network_status.ts";
+import { type ResolvedHandler, resolveHandlers } from "../oci/runtime_handlers.ts";
+import { RuntimeInfo } from "../runtime/runtime_info.ts";
+import { ImageFilesystems } from "../image/image_fs.ts";
+import { daemonVersion } from "../version.ts";
+import { reload } from "./reload.ts";
+
+export interface DaemonOptions {
+  loaded: LoadResult;
+  /** Re-reads every source; used by SIGHUP. */
+  load: () => Promise<LoadResult>;
+  log: Logger;
+  /** Kubernetes minor whose schema is served. */
+  minor?: string;
+}
+
+export class Daemon {
+  readonly config: Config;
+  readonly #opts: DaemonOptions;
+  readonly #undo: (() => Promise<void> | void)[] = [];
+  #handlers = new Map<string, ResolvedHandler>();
+  #metricsServer?: MetricsServer;
+
+  constructor(opts: DaemonOptions) {
+    this.#opts = opts;
+    this.config = opts.loaded.config;
+  }
+
+  get metricsAddr(): Deno.NetAddr | undefined {
+    return this.#metricsServer?.addr;
+  }
+
+  async start(): Promise<void> {
+    try {
+      await this.#start();
+    } catch (err) {
+      await this.stop();
+      throw err;
+    }
+  }
+
+  async #start(): Promise<void> {
+    const { log } = this.#opts;
+    const cfg = this.config;
+    const minor = this.#opts.minor ?? DEFAULT_MINOR;
+    log.configure({
+      level: cfg.runtime.log_level as LogLevel,
+      format: cfg.runtime.log_format as LogFormat,
+    });
+    for (const w of this.#opts.loaded.warnings) log.warn(w);
+    log.info("starting", {
+      version: daemonVersion(minor),
+      sources: this.#opts.loaded.sources.join(",") || "embedded defaults",
+    });
+    // Refuse a socket a live daemon answers on before anything else starts.
+    await prepareSocket(cfg.api.listen);
+    const resolved = resolveHandlers(cfg.runtime.runtimes, {
+      defaultRuntime: cfg.runtime.default_runtime,
+    });
+    for (const w of resolved.warnings) log.warn(w);
+    this.#handlers = resolved.handlers;
+    const network = new NetworkStatus({
+      networkDir: cfg.network.network_dir,
+      pluginDirs: cfg.network.plugin_dirs,
+      defaultNetwork: cfg.network.cni_default_network,
+      log,
+    });
+    await network.watch();
+    this.#undo.push(() => network.close());
+    const metrics = cfg.metrics.enable_metrics ? new Metrics() : undefined;
+    const runtimeInfo = new RuntimeInfo({
+      config: () => this.config,
+      handlers: () => this.#handlers,
+      network,
+      minor,
+      log,
+    });
+    const server = new CriServer({
+      socket: cfg.api.listen,
+      schema: loadSchema(minor),
+      handlers: buildHandlers({
+        runtimeInfo,
+        imageFilesystems: new ImageFilesystems(cfg.crio.root),
+      }),
+      log,
+      observer: metrics,
+      maxRecvBytes: cfg.api.grpc_max_recv_msg_size,
+      maxSendBytes: cfg.api.grpc_max_send_msg_size,
+    });
+    await server.listen();
+    this.#undo.push(() => server.close());
+    if (metrics) {
+      this.#metricsServer = serveMetrics(metrics, {
+        hostname: cfg.metrics.metrics_host,
+        port: cfg.metrics.metrics_port,
+      });
+      this.#undo.push(() => this.#metricsServer?.close());
+      log.info("metrics served", {
+        addr: `${cfg.metrics.metrics_host}:${this.#metricsServer.addr.port}`,
+      });
+    }
+    await this.#writeVersionFile(minor);
+    log.info("serving CRI", { socket: cfg.api.listen, kubernetes: minor });
+  }
+
+  async #writeVersionFile(minor: string): Promise<void> {
+    const path = this.config.crio.version_file;
+    if (!path) return;
+    await Deno.mkdir(path.slice(0, path.lastIndexOf("/")) || "/", { recursive: true });
+    const tmp = `${path}.tmp`;
+    await Deno.writeTextFile(tmp, `${daemonVersion(minor)}\n`);
+    await Deno.rename(tmp, path);
+  }
+
+  reload(): Promise<unknown> {
+    return reload(this.config, { load: this.#opts.load, log: this.#opts.log });
+  }
+
+  /** Stops everything started, newest first; safe to call twice. */
+  async stop(): Promise<void> {
+    while (this.#undo.length) {
+      const undo = this.#undo.pop()!;
+      try {
+        await undo();
+      } catch (err) {
+        this.#opts.log.warn("shutdown step failed", { error: errorMessage(err) });
+      }
+    }
+  }
+}
+
+/** Runs the daemon until SIGTERM or SIGINT. SIGHUP reloads. */
+export async function serve(
+  args: ParsedArgs,
+  deps: { log: Logger; load: () => Promise<LoadResult> },
+) {
+  void args;
+  const loaded = await deps.load();
+  const daemon = new Daemon({
+    loaded,
+    load: deps.load,
+    log: deps.log,
+    minor: Deno.env.get("CRIO_K8S_MINOR") ?? DEFAULT_MINOR,
+  });
+  await daemon.start();
+  const stopped = Promise.withResolvers<string>();
+  const onStop = (sig: Deno.Signal) => () => stopped.resolve(sig);
+  const term = onStop("SIGTERM");
+  const int = onStop("SIGINT");
+  const hup = () => void daemon.reload();
+  Deno.addSignalListener("SIGTERM", term);
+  Deno.addSignalListener("SIGINT", int);
+  Deno.addSignalListener("SIGHUP", hup);
+  const sig = await stopped.promise;
+  deps.log.info("shutting down", { signal: sig });
+  Deno.removeSignalListener("SIGHUP", hup);
+  await daemon.stop();
+  await writeCleanShutdown(daemon.config);
+  Deno.removeSignalListener("SIGTERM", term);
+  Deno.removeSignalListener("SIGINT", int);
+  deps.log.info("stopped");
+}
+
+async function writeCleanShutdown(cfg: Config): Promise<void> {
+  const path = cfg.crio.clean_shutdown_file;
+  if (!path) return;
+  try {
+    await Deno.mkdir(path.slice(0, path.lastIndexOf("/")) || "/", { recursive: true });
+    await Deno.writeTextFile(path, "");
+  } catch { /* best effort: its absence only means the next start checks the store */ }
+}

@@ -1,0 +1,89 @@
+/**
+ * Prometheus metrics with CRI-O's names (subsystem `container_runtime`), served on
+ * metrics_host:metrics_port at /metrics when enable_metrics is set.
+ */
+import client from "prom-client";
+import type { ErrorKind } from "../errors.ts";
+import type { CallObserver } from "../cri/edge.ts";
+
+const PREFIX = "container_runtime_crio_";
+
+export class Metrics implements CallObserver {
+  readonly registry = new client.Registry();
+  readonly #ops: client.Counter<"operation">;
+  readonly #errors: client.Counter<"operation">;
+  readonly #latencyTotal: client.Summary<"operation">;
+  readonly #latency: client.Gauge<"operation">;
+
+  constructor(options: { processMetrics?: boolean } = {}) {
+    const registers = [this.registry];
+    this.#ops = new client.Counter({
+      name: `${PREFIX}operations_total`,
+      help: "Cumulative number of CRI operations by operation type.",
+      labelNames: ["operation"],
+      registers,
+    });
+    this.#errors = new client.Counter({
+      name: `${PREFIX}operations_errors_total`,
+      help: "Cumulative number of CRI operation errors by operation type.",
+      labelNames: ["operation"],
+      registers,
+    });
+    this.#latencyTotal = new client.Summary({
+      name: `${PREFIX}operations_latency_seconds_total`,
+      help: "Latency in seconds of CRI operations, by operation type.",
+      labelNames: ["operation"],
+      percentiles: [0.5, 0.9, 0.99],
+      registers,
+    });
+    this.#latency = new client.Gauge({
+      name: `${PREFIX}operations_latency_seconds`,
+      help: "Latency in seconds of the last CRI operation of each type.",
+      labelNames: ["operation"],
+      registers,
+    });
+    if (options.processMetrics ?? true) {
+      client.collectDefaultMetrics({ register: this.registry });
+    }
+  }
+
+  observe(method: string, seconds: number, kind: ErrorKind | undefined): void {
+    const labels = { operation: method };
+    this.#ops.inc(labels);
+    if (kind !== undefined) this.#errors.inc(labels);
+    this.#latencyTotal.observe(labels, seconds);
+    this.#latency.set(labels, seconds);
+  }
+
+  async text(): Promise<string> {
+    return await this.registry.metrics();
+  }
+}
+
+export interface MetricsServer {
+  readonly addr: Deno.NetAddr;
+  close(): Promise<void>;
+}
+
+/** Serves /metrics; anything else is 404. */
+export function serveMetrics(
+  metrics: Metrics,
+  options: { hostname: string; port: number },
+): MetricsServer {
+  const server = Deno.serve({
+    hostname: options.hostname,
+    port: options.port,
+    onListen: () => {},
+  }, async (req) => {
+    if (new URL(req.url).pathname !== "/metrics") {
+      return new Response("not found\n", { status: 404 });
+    }
+    return new Response(await metrics.text(), {
+      headers: { "content-type": metrics.registry.contentType },
+    });
+  });
+  return {
+    addr: server.addr as Deno.NetAddr,
+    close: () => server.shutdown(),
+  };
+}
