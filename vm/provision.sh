@@ -196,9 +196,10 @@ main() {
   install_packages
   find_go
   install_deno
-  cache_deno_deps
+  # The schema comes first: the daemon's entry points import the types generated from it.
   say "schema: deno task schema"
   deno task schema </dev/null
+  cache_deno_deps
   build_cri_tools
   link_cni_plugins
   bind_hugetlb
