@@ -33,12 +33,16 @@ function attr(tag: string, name: string): string | undefined {
   return m ? unescapeXml(m[1]) : undefined;
 }
 
-/** Ginkgo prefixes each case with its node type; the ratchet keys on the spec text alone. */
+/**
+ * Ginkgo prefixes each case with its node type, and newer critest releases mark some specs
+ * " [Serial]"; the ratchet keys on the spec text alone, so one list serves every pinned critest.
+ */
 export function specName(raw: string): string {
   return raw.replace(
     /^\[(It|BeforeSuite|AfterSuite|SynchronizedBeforeSuite|SynchronizedAfterSuite|ReportAfterSuite|DeferCleanup[^\]]*)\]\s*/,
     "",
   )
+    .replaceAll(" [Serial]", "")
     .trim();
 }
 

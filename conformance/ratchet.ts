@@ -8,7 +8,7 @@
  * marks a spec whose outcome is a race until its feature lands, so neither outcome breaks the run.
  * Lines starting with # and blank lines are ignored.
  */
-import type { TestResult } from "./junit.ts";
+import { specName, type TestResult } from "./junit.ts";
 
 export interface Expected {
   readonly name: string;
@@ -51,7 +51,7 @@ export function parseExpected(text: string): Expected[] {
     }
     if (!reason) throw new Error(`expected-failures:${i + 1}: empty reason`);
     out.push({
-      name: line,
+      name: specName(line),
       reason,
       runtime: q.runtime,
       k8s: q.k8s,
