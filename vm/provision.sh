@@ -117,15 +117,14 @@ build_cri_tools() {
 }
 
 link_crictl() {
-  local target=$1 link=/usr/local/bin/crictl
-  if [[ -e $link && ! -L $link ]]; then
-    say "crictl: WARNING: $link is a real file, left alone (wanted a link to $target)"
-  elif [[ $(readlink "$link" 2>/dev/null) != "$target" ]]; then
-    ln -sfn "$target" "$link"
-    say "crictl: $link -> $target"
-  else
-    say "crictl: $link already links to $target"
+  # A copy, not a link: the repository (and its .cache) may move or be deleted, crictl must stay.
+  local target=$1 dest=/usr/local/bin/crictl
+  if [[ -f $dest && ! -L $dest ]] && cmp -s "$target" "$dest"; then
+    say "crictl: $dest is already the pinned build"
+    return
   fi
+  install -m 0755 "$target" "$dest.tmp" && mv -f "$dest.tmp" "$dest"
+  say "crictl: installed $target as $dest"
 }
 
 link_cni_plugins() {
