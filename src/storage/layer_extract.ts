@@ -11,7 +11,16 @@
  * place of the lower symlink.
  */
 import { InvalidArgumentError } from "../errors.ts";
-import { lchown, lsetxattr, lutimes, mknod, S_IFBLK, S_IFCHR, S_IFIFO } from "./libc.ts";
+import {
+  lchown,
+  lsetxattr,
+  lutimes,
+  mknod,
+  S_IFBLK,
+  S_IFCHR,
+  S_IFIFO,
+  symlink,
+} from "./libc.ts";
 import type { TarEntry } from "./tar_reader.ts";
 
 const WH = ".wh.";
@@ -119,7 +128,7 @@ export class LayerExtractor {
         return await this.#hardlink(e, abs);
       case "symlink":
         await this.#clear(rel, false);
-        await Deno.symlink(e.linkname, abs);
+        symlink(e.linkname, abs);
         break;
       default: {
         await this.#clear(rel, false);
