@@ -11,16 +11,7 @@
  * place of the lower symlink.
  */
 import { InvalidArgumentError } from "../errors.ts";
-import {
-  lchown,
-  lsetxattr,
-  lutimes,
-  mknod,
-  S_IFBLK,
-  S_IFCHR,
-  S_IFIFO,
-  symlink,
-} from "./libc.ts";
+import { lchown, lsetxattr, lutimes, mknod, S_IFBLK, S_IFCHR, S_IFIFO, symlink } from "./libc.ts";
 import type { TarEntry } from "./tar_reader.ts";
 
 const WH = ".wh.";

@@ -6,6 +6,7 @@ import { LayerEntryError } from "./layer_extract.ts";
 import { lgetxattr } from "./libc.ts";
 import { unpackLayer } from "./layer_stream.ts";
 import { TarFormatError } from "./tar_reader.ts";
+import { zstdCompressSync } from "node:zlib";
 
 const isRoot = Deno.uid() === 0;
 
@@ -216,4 +217,24 @@ Deno.test("decompression bombs are stopped by the ratio cap", async () => {
       "bomb",
     );
   });
+});
+
+Deno.test({
+  name: "zstd layers are decompressed natively and verified",
+  ignore: !isRoot,
+  fn: () =>
+    withDirs(async (dir) => {
+      const tar = rawTar([{ name: "z/file", data: "zstd!" }]);
+      const zst = new Uint8Array(zstdCompressSync(tar));
+      await unpackLayer(streamOf(zst), {
+        dir,
+        blob: {
+          digest: digestOf(zst),
+          size: zst.length,
+          diffId: digestOf(tar),
+          mediaType: "application/vnd.oci.image.layer.v1.tar+zstd",
+        },
+      });
+      assertEquals(await Deno.readTextFile(`${dir}/z/file`), "zstd!");
+    }),
 });
