@@ -5,7 +5,12 @@
 import type { ImageServiceHandlers, RuntimeServiceHandlers } from "./gen/api.ts";
 import type { RuntimeInfo } from "../runtime/runtime_info.ts";
 import type { ImageFilesystems } from "../image/image_fs.ts";
+import type { ImageService } from "../image/image_service.ts";
 import { imageFsInfo } from "./image_fs_info.ts";
+import { imageStatus } from "./image_status.ts";
+import { listImages } from "./list_images.ts";
+import { pullImage } from "./pull_image.ts";
+import { removeImage } from "./remove_image.ts";
 import { runtimeConfig } from "./runtime_config.ts";
 import { status } from "./status.ts";
 import { updateRuntimeConfig } from "./update_runtime_config.ts";
@@ -14,6 +19,7 @@ import { version } from "./version.ts";
 export interface Services {
   runtimeInfo: RuntimeInfo;
   imageFilesystems: ImageFilesystems;
+  images: ImageService;
 }
 
 export interface HandlerTable {
@@ -31,6 +37,10 @@ export function buildHandlers(s: Services): HandlerTable {
     },
     ImageService: {
       ImageFsInfo: imageFsInfo(s.imageFilesystems),
+      PullImage: pullImage(s.images),
+      ImageStatus: imageStatus(s.images),
+      ListImages: listImages(s.images),
+      RemoveImage: removeImage(s.images),
     },
   };
 }

@@ -59,6 +59,7 @@ export async function permissionsCommand(
     configFile: args.configFile ?? Deno.env.get("CONTAINER_CONFIG") ?? DEFAULT_CONFIG_FILE,
     configDir: args.configDir ?? Deno.env.get("CONTAINER_CONFIG_DIR") ?? DEFAULT_CONFIG_DIR,
     cacheDir: cacheDir(),
+    env: (k) => Deno.env.get(k),
   });
   print(flags.join("\n"));
 }

@@ -5,6 +5,7 @@
  */
 import type { Config } from "../config/options.ts";
 import { lookPath } from "../oci/runtime_handlers.ts";
+import { libcPath } from "../storage/libc.ts";
 
 function dirOf(path: string): string {
   if (path === "") return "";
@@ -35,6 +36,27 @@ export interface PermissionInputs {
   configDir: string;
   /** The repository's cache (schema files). */
   cacheDir: string;
+  /** The environment (CONTAINERS_REGISTRIES_CONF may name a registries.conf anywhere). */
+  env?: (key: string) => string | undefined;
+}
+
+/**
+ * Cloud metadata endpoints: an image reference naming one must not turn the daemon into an SSRF
+ * proxy for node credentials.
+ */
+const DENY_NET = ["169.254.169.254", "[fd00:ec2::254]"];
+
+/** Files the image service reads besides /etc/containers. */
+function imageReads(p: PermissionInputs): string[] {
+  const env = p.env ?? (() => undefined);
+  const img = p.config.image;
+  return [
+    env("CONTAINERS_REGISTRIES_CONF") ?? "",
+    env("CONTAINERS_REGISTRIES_CONF_DIR") ?? "",
+    img.global_auth_file,
+    img.signature_policy,
+    img.signature_policy_dir.replace(/\/$/, ""),
+  ];
 }
 
 export function daemonPermissions(p: PermissionInputs): string[] {
@@ -67,20 +89,20 @@ export function daemonPermissions(p: PermissionInputs): string[] {
     "/run/systemd/system",
     p.cacheDir,
     ...binaries,
+    ...imageReads(p),
   ];
-  const net = [`unix:${c.api.listen}`];
-  if (c.metrics.enable_metrics) {
-    const host = c.metrics.metrics_host.includes(":")
-      ? `[${c.metrics.metrics_host}]`
-      : c.metrics.metrics_host;
-    net.push(`${host}:${c.metrics.metrics_port}`);
-  }
+  // Unscoped: the kubelet may name any registry, token realms and blob redirects (CDNs) are
+  // chosen by the registry at run time, and registries.conf changes on SIGHUP; a fixed host list
+  // would break pulls that CRI-O allows. Cloud metadata addresses stay denied.
   return [
     `--allow-read=${uniq(read).join(",")}`,
     `--allow-write=${
       uniq([...owned, `unix:${c.api.listen}`].filter((x) => !x.startsWith("unix:"))).join(",")
     }`,
-    `--allow-net=${uniq(net).join(",")}`,
+    "--allow-net",
+    `--deny-net=${DENY_NET.join(",")}`,
+    // Layer extraction calls lchown/utimensat/lsetxattr/mknod in libc, and nothing else.
+    `--allow-ffi=${libcPath()}`,
     `--allow-env=${ENV.join(",")}`,
     "--allow-sys=hostname,osRelease,uid,gid,loadavg,networkInterfaces,systemMemoryInfo",
     ...(binaries.some((b) => b) ? [`--allow-run=${uniq(binaries).join(",")}`] : []),

@@ -20,7 +20,10 @@ Deno.test("permissions are scoped to the configuration", () => {
     cacheDir: "/repo/.cache",
   });
   assert(!flags.includes("-A") && !flags.includes("--allow-all"));
-  assertEquals(flag(flags, "net").sort(), ["127.0.0.1:9123", "unix:/tmp/x/crio.sock"]);
+  // Registries are any host the kubelet names: net is open, metadata endpoints denied.
+  assert(flags.includes("--allow-net"));
+  assert(flags.some((f) => f.startsWith("--deny-net=") && f.includes("169.254.169.254")));
+  assertEquals(flag(flags, "ffi").length, 1, "FFI only for libc");
   const write = flag(flags, "write");
   assert(write.includes("/tmp/x"));
   assert(!write.includes("/"), "never the whole filesystem");
@@ -28,12 +31,13 @@ Deno.test("permissions are scoped to the configuration", () => {
   assert(flag(flags, "read").includes("/etc/crio/crio.conf.d"));
 });
 
-Deno.test("metrics disabled: no TCP permission at all", () => {
+Deno.test("the registries.conf named by CONTAINERS_REGISTRIES_CONF is readable", () => {
   const flags = daemonPermissions({
     config: defaultConfig(),
     configFile: "/c",
     configDir: "/d",
     cacheDir: "/x",
+    env: (k) => k === "CONTAINERS_REGISTRIES_CONF" ? "/tmp/h/registries.conf" : undefined,
   });
-  assertEquals(flag(flags, "net"), ["unix:/var/run/crio/crio.sock"]);
+  assert(flag(flags, "read").includes("/tmp/h/registries.conf"));
 });

@@ -17,6 +17,7 @@ import { NetworkStatus } from "../net/network_status.ts";
 import { type ResolvedHandler, resolveHandlers } from "../oci/runtime_handlers.ts";
 import { RuntimeInfo } from "../runtime/runtime_info.ts";
 import { ImageFilesystems } from "../image/image_fs.ts";
+import { ImageService } from "../image/image_service.ts";
 import { daemonVersion } from "../version.ts";
 import { reload } from "./reload.ts";
 
@@ -35,6 +36,8 @@ export class Daemon {
   readonly #undo: (() => Promise<void> | void)[] = [];
   #handlers = new Map<string, ResolvedHandler>();
   #metricsServer?: MetricsServer;
+  /** Services that re-read their own files on SIGHUP (registries.conf, auth file). */
+  readonly #onReload: (() => Promise<void>)[] = [];
 
   constructor(opts: DaemonOptions) {
     this.#opts = opts;
@@ -90,12 +93,21 @@ export class Daemon {
       minor,
       log,
     });
+    const images = new ImageService({
+      root: cfg.crio.root,
+      log,
+      config: () => this.config,
+      metrics,
+    });
+    await images.init();
+    this.#onReload.push(() => images.reload());
     const server = new CriServer({
       socket: cfg.api.listen,
       schema: loadSchema(minor),
       handlers: buildHandlers({
         runtimeInfo,
         imageFilesystems: new ImageFilesystems(cfg.crio.root),
+        images,
       }),
       log,
       observer: metrics,
@@ -127,8 +139,10 @@ export class Daemon {
     await Deno.rename(tmp, path);
   }
 
-  reload(): Promise<unknown> {
-    return reload(this.config, { load: this.#opts.load, log: this.#opts.log });
+  async reload(): Promise<unknown> {
+    const outcome = await reload(this.config, { load: this.#opts.load, log: this.#opts.log });
+    for (const r of this.#onReload) await r();
+    return outcome;
   }
 
   /** Stops everything started, newest first; safe to call twice. */

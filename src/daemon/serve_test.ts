@@ -48,9 +48,9 @@ Deno.test("serves Version, Status, RuntimeConfig; others are UNIMPLEMENTED by na
       "RuntimeConfig",
     );
     assert([0, 1].includes(rc.linux.cgroupDriver), "cgroup driver is SYSTEMD or CGROUPFS");
-    const err = await assertRejects(() => client.call("ImageService", "ListImages"));
+    const err = await assertRejects(() => client.call("RuntimeService", "CheckpointContainer"));
     assertEquals((err as unknown as grpc.ServiceError).code, grpc.status.UNIMPLEMENTED);
-    assertStringIncludes(err.message, "ImageService.ListImages is not implemented");
+    assertStringIncludes(err.message, "RuntimeService.CheckpointContainer is not implemented");
   } finally {
     client.close();
     await t.daemon.stop();

@@ -5,15 +5,20 @@
 import client from "prom-client";
 import type { ErrorKind } from "../errors.ts";
 import type { CallObserver } from "../cri/edge.ts";
+import type { ImageMetrics } from "../image/image_service.ts";
 
 const PREFIX = "container_runtime_crio_";
 
-export class Metrics implements CallObserver {
+export class Metrics implements CallObserver, ImageMetrics {
   readonly registry = new client.Registry();
   readonly #ops: client.Counter<"operation">;
   readonly #errors: client.Counter<"operation">;
   readonly #latencyTotal: client.Summary<"operation">;
   readonly #latency: client.Gauge<"operation">;
+  readonly #pullBytes: client.Counter<"mediatype">;
+  readonly #pullSuccess: client.Counter;
+  readonly #pullFailure: client.Counter<"error">;
+  readonly #layerReuse: client.Counter;
 
   constructor(options: { processMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -42,6 +47,28 @@ export class Metrics implements CallObserver {
       labelNames: ["operation"],
       registers,
     });
+    this.#pullBytes = new client.Counter({
+      name: `${PREFIX}image_pulls_bytes_total`,
+      help: "Bytes downloaded by image pulls, by layer media type.",
+      labelNames: ["mediatype"],
+      registers,
+    });
+    this.#pullSuccess = new client.Counter({
+      name: `${PREFIX}image_pulls_success_total`,
+      help: "Successful image pulls.",
+      registers,
+    });
+    this.#pullFailure = new client.Counter({
+      name: `${PREFIX}image_pulls_failure_total`,
+      help: "Failed image pulls, by error.",
+      labelNames: ["error"],
+      registers,
+    });
+    this.#layerReuse = new client.Counter({
+      name: `${PREFIX}image_layer_reuse_total`,
+      help: "Layers reused instead of pulled.",
+      registers,
+    });
     if (options.processMetrics ?? true) {
       client.collectDefaultMetrics({ register: this.registry });
     }
@@ -53,6 +80,22 @@ export class Metrics implements CallObserver {
     if (kind !== undefined) this.#errors.inc(labels);
     this.#latencyTotal.observe(labels, seconds);
     this.#latency.set(labels, seconds);
+  }
+
+  pullBytes(mediaType: string, n: number): void {
+    this.#pullBytes.inc({ mediatype: mediaType }, n);
+  }
+
+  pullSucceeded(): void {
+    this.#pullSuccess.inc();
+  }
+
+  pullFailed(error: string): void {
+    this.#pullFailure.inc({ error });
+  }
+
+  layerReused(): void {
+    this.#layerReuse.inc();
   }
 
   async text(): Promise<string> {

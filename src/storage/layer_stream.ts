@@ -1,0 +1,139 @@
+/**
+ * One layer blob, streamed: count and hash the compressed bytes → decompress (gzip, zstd or none)
+ * → count and hash the tar (the diff ID) under a size and ratio cap → untar into the layer's
+ * directory. The digests are compared at the end; the caller removes the directory on failure,
+ * so nothing of an unverified blob is ever visible.
+ */
+import { Duplex } from "node:stream";
+import zlib from "node:zlib";
+import { InvalidArgumentError, ResourceExhaustedError } from "../errors.ts";
+import { type Digest, digestAlgorithm, Hasher } from "../image/digest.ts";
+import { LayerExtractor } from "./layer_extract.ts";
+import { readTar } from "./tar_reader.ts";
+
+export interface LayerBlob {
+  digest: Digest;
+  size: number;
+  mediaType: string;
+  /** From the image config's rootfs.diff_ids: the digest of the uncompressed tar. */
+  diffId: Digest;
+}
+
+export interface LayerLimits {
+  /** Largest uncompressed layer accepted. */
+  maxBytes: number;
+  /** Largest uncompressed/compressed ratio, checked past ratioFloor bytes. */
+  maxRatio: number;
+  ratioFloor: number;
+}
+
+export const DEFAULT_LIMITS: LayerLimits = {
+  maxBytes: 32 * 2 ** 30,
+  maxRatio: 1024,
+  ratioFloor: 256 * 2 ** 20,
+};
+
+export type Compression = "gzip" | "zstd" | "none";
+
+/** Layer media types of OCI and Docker schema 2; anything else is refused. */
+export function compressionOf(mediaType: string): Compression {
+  if (/^application\/vnd\.oci\.image\.layer\.(nondistributable\.)?v1\.tar$/.test(mediaType)) {
+    return "none";
+  }
+  if (mediaType === "application/vnd.docker.image.rootfs.diff.tar") return "none";
+  if (/\.tar\+gzip$/.test(mediaType) || /diff\.tar\.gzip$/.test(mediaType)) return "gzip";
+  if (/\.tar\+zstd$/.test(mediaType)) return "zstd";
+  throw new InvalidArgumentError(`unsupported layer media type ${JSON.stringify(mediaType)}`);
+}
+
+function decompressor(c: Compression): TransformStream<Uint8Array, Uint8Array> | undefined {
+  if (c === "gzip") return new DecompressionStream("gzip") as unknown as TransformStream;
+  // node:zlib's zstd is native code in Deno: no extra process, no npm package.
+  if (c === "zstd") return Duplex.toWeb(zlib.createZstdDecompress()) as TransformStream;
+  return undefined;
+}
+
+interface Counter {
+  bytes: number;
+  hasher: Hasher;
+}
+
+function counting(c: Counter, check: (total: number) => void): TransformStream<Uint8Array> {
+  return new TransformStream({
+    transform(chunk, ctl) {
+      c.bytes += chunk.length;
+      c.hasher.update(chunk);
+      check(c.bytes);
+      ctl.enqueue(chunk);
+    },
+  });
+}
+
+export interface UnpackOptions {
+  blob: LayerBlob;
+  dir: string;
+  limits?: LayerLimits;
+  /** Called with each compressed chunk's size: progress and metrics. */
+  onBytes?: (n: number) => void;
+}
+
+export interface UnpackResult {
+  entries: number;
+  /** Uncompressed size of the layer (the tar). */
+  tarBytes: number;
+}
+
+export async function unpackLayer(
+  body: ReadableStream<Uint8Array>,
+  opts: UnpackOptions,
+): Promise<UnpackResult> {
+  const { blob } = opts;
+  const limits = opts.limits ?? DEFAULT_LIMITS;
+  const packed: Counter = { bytes: 0, hasher: new Hasher(digestAlgorithm(blob.digest)) };
+  const tar: Counter = { bytes: 0, hasher: new Hasher(digestAlgorithm(blob.diffId)) };
+  let stream = body.pipeThrough(counting(packed, (n) => {
+    if (n > blob.size) {
+      throw new InvalidArgumentError(`blob ${blob.digest} is larger than its ${blob.size} bytes`);
+    }
+  })).pipeThrough(
+    new TransformStream({
+      transform(chunk, ctl) {
+        opts.onBytes?.(chunk.length);
+        ctl.enqueue(chunk);
+      },
+    }),
+  );
+  const dec = decompressor(compressionOf(blob.mediaType));
+  if (dec) stream = stream.pipeThrough(dec);
+  stream = stream.pipeThrough(counting(tar, (n) => {
+    if (n > limits.maxBytes) {
+      throw new ResourceExhaustedError(
+        `layer ${blob.digest} decompresses to more than ${limits.maxBytes} bytes`,
+      );
+    }
+    if (n > limits.ratioFloor && n > limits.maxRatio * Math.max(packed.bytes, 1)) {
+      throw new ResourceExhaustedError(
+        `layer ${blob.digest} decompresses more than ${limits.maxRatio}x: refused as a bomb`,
+      );
+    }
+  }));
+  const x = new LayerExtractor(opts.dir);
+  for await (const entry of readTar(stream)) await x.entry(entry);
+  x.finish();
+  if (packed.bytes !== blob.size) {
+    throw new InvalidArgumentError(
+      `blob ${blob.digest}: got ${packed.bytes} bytes, the manifest says ${blob.size}`,
+    );
+  }
+  const got = packed.hasher.digest();
+  if (got !== blob.digest) {
+    throw new InvalidArgumentError(`blob digest mismatch: expected ${blob.digest}, got ${got}`);
+  }
+  const diff = tar.hasher.digest();
+  if (diff !== blob.diffId) {
+    throw new InvalidArgumentError(
+      `layer ${blob.digest}: uncompressed digest ${diff} does not match diff ID ${blob.diffId}`,
+    );
+  }
+  return { entries: x.stats.entries, tarBytes: tar.bytes };
+}
