@@ -19,6 +19,8 @@ import { RuntimeInfo } from "../runtime/runtime_info.ts";
 import { ImageFilesystems } from "../image/image_fs.ts";
 import { daemonVersion } from "../version.ts";
 import { reload } from "./reload.ts";
+import { startSandboxes } from "../runtime/sandbox/sandboxes.ts";
+import { installDefaultNetwork } from "../net/default_network.ts";
 
 export interface DaemonOptions {
   loaded: LoadResult;
@@ -90,12 +92,19 @@ export class Daemon {
       minor,
       log,
     });
+    const sandboxes = await startSandboxes(() => this.config, {
+      log,
+      network: () => network.current,
+      handlers: () => new Set(this.#handlers.keys()),
+    });
+    this.#undo.push(() => sandboxes.close());
     const server = new CriServer({
       socket: cfg.api.listen,
       schema: loadSchema(minor),
       handlers: buildHandlers({
         runtimeInfo,
         imageFilesystems: new ImageFilesystems(cfg.crio.root),
+        sandboxes,
       }),
       log,
       observer: metrics,
@@ -151,6 +160,9 @@ export async function serve(
 ) {
   void args;
   const loaded = await deps.load();
+  // The serve path (not Daemon.start, which tests drive) gives a bare node a pod network.
+  const installed = await installDefaultNetwork(loaded.config.network.network_dir);
+  if (installed) deps.log.info("installed the default CNI network", { file: installed });
   const daemon = new Daemon({
     loaded,
     load: deps.load,
