@@ -14,6 +14,8 @@ export interface DaemonUnderTest {
   readonly logFile: string;
 }
 
+export const HARNESS_BRIDGE = "cni-crio-ct0";
+
 /** A bridge network of the harness's own: its own bridge name, subnet and IPAM state dir. */
 export function cniConflist(dir: string): string {
   return JSON.stringify(
@@ -23,7 +25,7 @@ export function cniConflist(dir: string): string {
       plugins: [
         {
           type: "bridge",
-          bridge: "cni-crio-ct0",
+          bridge: HARNESS_BRIDGE,
           isGateway: true,
           ipMasq: true,
           hairpinMode: true,
@@ -113,4 +115,27 @@ export async function startDaemon(
     exited: child.status,
   });
   return { socket, endpoint: `unix://${socket}`, metricsPort, child, logFile };
+}
+
+/**
+ * Stops and removes every pod left on the daemon (critest leaves one when a spec fails before it
+ * registers its cleanup), so the pods' mounts and IPs go before the daemon and its dir. Returns
+ * how many were left.
+ */
+export async function drainPods(endpoint: string, crictl: string): Promise<number> {
+  const run = (args: string[]) =>
+    new Deno.Command(crictl, { args: ["--runtime-endpoint", endpoint, ...args], stderr: "null" })
+      .output();
+  const out = await run(["pods", "-q"]);
+  const ids = new TextDecoder().decode(out.stdout).split("\n").filter(Boolean);
+  for (const id of ids) {
+    await run(["stopp", id]);
+    await run(["rmp", id]);
+  }
+  return ids.length;
+}
+
+/** Deletes the harness's bridge (the bridge plugin creates it on first ADD and never removes it). */
+export async function removeBridge(): Promise<void> {
+  await new Deno.Command("ip", { args: ["link", "del", HARNESS_BRIDGE], stderr: "null" }).output();
 }

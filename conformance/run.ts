@@ -8,7 +8,7 @@
  * and the closing line; exits non-zero when the ratchet (conformance/expected-failures) is broken.
  */
 import { cacheDir, DEFAULT_MINOR, k8sMinor } from "../src/cri/k8s_versions.ts";
-import { startDaemon } from "./daemon.ts";
+import { drainPods, removeBridge, startDaemon } from "./daemon.ts";
 import { buildAndPushCritestImages, registriesConf } from "./images/critest_images.ts";
 import { parseJunit, type TestResult } from "./junit.ts";
 import { spawnChild } from "./process.ts";
@@ -121,7 +121,15 @@ export async function run(args: RunArgs): Promise<boolean> {
       k8s: args.k8s,
       registriesConf: confPath,
     });
+    defer(() => removeBridge());
     defer(() => daemon.child.stop(15_000));
+    defer(async () => {
+      const left = await drainPods(
+        daemon.endpoint,
+        `${cacheDir()}/cri-tools/${pins.criTools}/crictl`,
+      );
+      if (left) say(`cleanup: removed ${left} pod(s) critest left behind`);
+    });
     say(
       `daemon pid ${daemon.child.pid} on ${daemon.socket}; critest ${pins.criTools} (k8s ${args.k8s}, ${args.runtime})`,
     );

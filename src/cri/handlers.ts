@@ -15,11 +15,15 @@ import { runtimeConfig } from "./runtime_config.ts";
 import { status } from "./status.ts";
 import { updateRuntimeConfig } from "./update_runtime_config.ts";
 import { version } from "./version.ts";
+import type { Sandboxes } from "../runtime/sandbox/sandboxes.ts";
+import { sandboxHandlers } from "./sandbox_handlers.ts";
 
 export interface Services {
   runtimeInfo: RuntimeInfo;
   imageFilesystems: ImageFilesystems;
   images: ImageService;
+  /** Pod sandboxes (issue #4); absent in tests that serve runtime info only. */
+  sandboxes?: Sandboxes;
 }
 
 export interface HandlerTable {
@@ -34,6 +38,7 @@ export function buildHandlers(s: Services): HandlerTable {
       Status: status(s.runtimeInfo),
       RuntimeConfig: runtimeConfig(s.runtimeInfo),
       UpdateRuntimeConfig: updateRuntimeConfig(s.runtimeInfo),
+      ...(s.sandboxes ? sandboxHandlers(s.sandboxes) : {}),
     },
     ImageService: {
       ImageFsInfo: imageFsInfo(s.imageFilesystems),

@@ -30,6 +30,46 @@ const ENV = [
   "NODE_*",
 ];
 
+/** Pod sandboxes (issue #4): the node files copied into pods. */
+const POD_HOST_FILES = ["/etc/resolv.conf", "/etc/hosts"];
+
+/** Where pod namespaces are pinned: only these three dirs of namespaces_dir are written. */
+function podPinDirs(c: Config): string[] {
+  const d = c.runtime.namespaces_dir.replace(/\/$/, "");
+  const dirs = ["netns", "ipcns", "utsns"].map((k) => `${d}/${k}`);
+  // mountinfo names /run/…, not /var/run/…: grant the resolved path too.
+  return dirs.flatMap((x) => [x, realPathOr(x)]);
+}
+
+function realPathOr(path: string): string {
+  try {
+    return Deno.realPathSync(path);
+  } catch {
+    return path.replace(/^\/var\/run\//, "/run/");
+  }
+}
+
+/**
+ * Binaries pods need: util-linux for namespaces and mounts, nsenter for pod network stats, and
+ * every CNI plugin file in plugin_dirs (by the listed path and its link target). A plugin added
+ * to plugin_dirs later is usable after a restart.
+ */
+function podBinaries(c: Config): string[] {
+  const out = ["unshare", "mount", "umount", "nsenter", "findmnt", "cat"].map((b) =>
+    lookPath(b) ?? ""
+  );
+  for (const dir of c.network.plugin_dirs) {
+    const d = dir.replace(/\/$/, "");
+    try {
+      for (const e of Deno.readDirSync(d)) {
+        if (e.isDirectory) continue;
+        out.push(`${d}/${e.name}`, realPathOr(`${d}/${e.name}`));
+      }
+    } catch { /* a missing plugin dir grants nothing */ }
+  }
+  return out;
+}
+
 export interface PermissionInputs {
   config: Config;
   configFile: string;
@@ -72,12 +112,14 @@ export function daemonPermissions(p: PermissionInputs): string[] {
     c.runtime.container_attach_socket_dir,
     dirOf(c.api.listen),
     c.network.network_dir.replace(/\/$/, ""),
+    ...podPinDirs(c),
   ];
   const binaries = [] as string[];
   for (const [name, h] of Object.entries(c.runtime.runtimes)) {
     binaries.push(lookPath(h.runtime_path || name) ?? "");
     binaries.push(lookPath(h.monitor_path || c.runtime.conmon || "conmon") ?? "");
   }
+  binaries.push(...podBinaries(c));
   const read = [
     ...owned,
     p.configFile,
@@ -90,15 +132,14 @@ export function daemonPermissions(p: PermissionInputs): string[] {
     p.cacheDir,
     ...binaries,
     ...imageReads(p),
+    ...POD_HOST_FILES,
   ];
   // Unscoped: the kubelet may name any registry, token realms and blob redirects (CDNs) are
   // chosen by the registry at run time, and registries.conf changes on SIGHUP; a fixed host list
   // would break pulls that CRI-O allows. Cloud metadata addresses stay denied.
   return [
     `--allow-read=${uniq(read).join(",")}`,
-    `--allow-write=${
-      uniq([...owned, `unix:${c.api.listen}`].filter((x) => !x.startsWith("unix:"))).join(",")
-    }`,
+    `--allow-write=${uniq(owned).join(",")}`,
     "--allow-net",
     `--deny-net=${DENY_NET.join(",")}`,
     // Layer extraction calls lchown/utimensat/lsetxattr/mknod in libc, and nothing else.

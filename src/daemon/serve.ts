@@ -20,6 +20,8 @@ import { ImageFilesystems } from "../image/image_fs.ts";
 import { ImageService } from "../image/image_service.ts";
 import { daemonVersion } from "../version.ts";
 import { reload } from "./reload.ts";
+import { startSandboxes } from "../runtime/sandbox/sandboxes.ts";
+import { installDefaultNetwork } from "../net/default_network.ts";
 
 export interface DaemonOptions {
   loaded: LoadResult;
@@ -101,6 +103,12 @@ export class Daemon {
     });
     await images.init();
     this.#onReload.push(() => images.reload());
+    const sandboxes = await startSandboxes(() => this.config, {
+      log,
+      network: () => network.current,
+      handlers: () => new Set(this.#handlers.keys()),
+    });
+    this.#undo.push(() => sandboxes.close());
     const server = new CriServer({
       socket: cfg.api.listen,
       schema: loadSchema(minor),
@@ -108,6 +116,7 @@ export class Daemon {
         runtimeInfo,
         imageFilesystems: new ImageFilesystems(cfg.crio.root),
         images,
+        sandboxes,
       }),
       log,
       observer: metrics,
@@ -165,6 +174,9 @@ export async function serve(
 ) {
   void args;
   const loaded = await deps.load();
+  // The serve path (not Daemon.start, which tests drive) gives a bare node a pod network.
+  const installed = await installDefaultNetwork(loaded.config.network.network_dir);
+  if (installed) deps.log.info("installed the default CNI network", { file: installed });
   const daemon = new Daemon({
     loaded,
     load: deps.load,

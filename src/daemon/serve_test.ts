@@ -16,8 +16,9 @@ async function tempDaemon(extra = "") {
   await Deno.writeTextFile(
     `${dir}/crio.conf`,
     `[crio]\nversion_file = "${dir}/version"\nclean_shutdown_file = "${dir}/clean"\n` +
+      `root = "${dir}/root"\nrunroot = "${dir}/run"\n` +
       `[crio.api]\nlisten = "${dir}/sock/crio.sock"\n` +
-      `[crio.runtime]\ndefault_runtime = "sh-runtime"\n` +
+      `[crio.runtime]\ndefault_runtime = "sh-runtime"\nnamespaces_dir = "${dir}/ns"\n` +
       `[crio.runtime.runtimes.sh-runtime]\nruntime_path = "/bin/sh"\n` +
       `[crio.network]\nnetwork_dir = "${dir}/net.d"\n${extra}`,
   );

@@ -1,0 +1,139 @@
+/**
+ * The pod sandbox half of the runtime service: Run, Stop, Remove, Status, List. Handlers in
+ * src/cri/ call it; it throws the typed errors of src/errors.ts.
+ */
+import { NamespaceMode, PodSandboxState, type RunPodSandboxRequest } from "../../cri/gen/api.ts";
+import type { PodSandboxFilter } from "../../cri/gen/api.ts";
+import { AlreadyExistsError, errorMessage, FailedPreconditionError } from "../../errors.ts";
+import { withRollback } from "../../util/rollback.ts";
+import { newId } from "../../storage/record_dir.ts";
+import type { SandboxDeps } from "./deps.ts";
+import { canRemove, canStop, type Pod } from "./pod_state.ts";
+import { createPod } from "./pod_create.ts";
+import { removeRunDir, teardownPod } from "./pod_teardown.ts";
+import { type PlanContext, planPod } from "./request.ts";
+
+export interface SandboxServiceOptions {
+  deps: SandboxDeps;
+  /** Handlers, default runtime, cgroup driver, default sysctls: read per call (SIGHUP). */
+  planContext: () => PlanContext;
+}
+
+export class SandboxService {
+  readonly #o: SandboxServiceOptions;
+  /** Requests being served, by reserved name: a kubelet retry waits for the first one. */
+  readonly #inFlight = new Map<string, { hash: string; done: Promise<Pod> }>();
+
+  constructor(o: SandboxServiceOptions) {
+    this.#o = o;
+  }
+
+  get #deps(): SandboxDeps {
+    return this.#o.deps;
+  }
+
+  /** Runs a pod, or returns the pod a same-config earlier request created or is creating. */
+  async run(req: RunPodSandboxRequest): Promise<string> {
+    const plan = await planPod(req, this.#o.planContext());
+    const { store } = this.#deps;
+    const flight = this.#inFlight.get(plan.name);
+    if (flight?.hash === plan.requestHash) return (await flight.done).id;
+    const held = store.names.get(plan.name);
+    if (held) {
+      const pod = store.index.find(held.id);
+      if (held.key === plan.requestHash && pod?.status.state === "ready") return pod.id;
+      throw new AlreadyExistsError(
+        `pod sandbox name ${JSON.stringify(plan.name)} is reserved for ${held.id}`,
+      );
+    }
+    const id = newId();
+    // Reserved before any await, so a concurrent request sees it.
+    store.names.reserve(plan.name, { id, key: plan.requestHash });
+    const done = withRollback(
+      (rb) => createPod(plan, { id, deps: this.#deps, rollback: rb }),
+      (failures) => this.#deps.log.error("pod rollback incomplete", { pod: id, failures }),
+    );
+    this.#inFlight.set(plan.name, { hash: plan.requestHash, done });
+    try {
+      return (await done).id;
+    } catch (err) {
+      store.names.release(plan.name, id);
+      throw err;
+    } finally {
+      this.#inFlight.delete(plan.name);
+    }
+  }
+
+  /** Stops a pod: CNI DEL, shm, namespaces. Unknown ids succeed, as the kubelet expects. */
+  async stop(idOrPrefix: string): Promise<void> {
+    const found = this.#deps.store.index.find(idOrPrefix);
+    if (!found) return;
+    await this.#deps.store.withLock(found.id, async () => {
+      const pod = this.#deps.store.index.find(found.id);
+      if (!pod || !canStop(pod.status)) return;
+      await teardownPod(pod.meta, this.#deps);
+      if (pod.status.state !== "notready") {
+        await this.#deps.store.update(pod.id, () => ({ state: "notready", ips: [] }));
+      }
+    });
+  }
+
+  /** Removes a pod (stopping it first); unknown ids succeed. Releases name, IP, dirs. */
+  async remove(idOrPrefix: string): Promise<void> {
+    const found = this.#deps.store.index.find(idOrPrefix);
+    if (!found) return;
+    await this.stop(found.id);
+    await this.#deps.store.withLock(found.id, async () => {
+      const pod = this.#deps.store.index.find(found.id);
+      if (!pod) return;
+      if (!canRemove(pod.status)) {
+        throw new FailedPreconditionError(`pod sandbox ${pod.id} is being created`);
+      }
+      await removeRunDir(pod.meta);
+      await this.#deps.store.forget(pod);
+    });
+  }
+
+  get(idOrPrefix: string): Pod {
+    return this.#deps.store.index.get(idOrPrefix);
+  }
+
+  list(filter: PodSandboxFilter = {}): Pod[] {
+    const { store } = this.#deps;
+    let pods = store.index.list();
+    if (filter.id) {
+      try {
+        const one = store.index.find(filter.id);
+        pods = one ? [one] : [];
+      } catch {
+        pods = pods.filter((p) => p.id.startsWith(filter.id!));
+      }
+    }
+    if (filter.state) {
+      const want = filter.state.state ?? PodSandboxState.SANDBOX_READY;
+      pods = pods.filter((p) => criState(p) === want);
+    }
+    const sel = Object.entries(filter.labelSelector ?? {});
+    if (sel.length) {
+      pods = pods.filter((p) => sel.every(([k, v]) => p.meta.config.labels?.[k] === v));
+    }
+    return pods.sort((a, b) => (BigInt(a.meta.createdAt) < BigInt(b.meta.createdAt) ? -1 : 1));
+  }
+
+  /** Tells the log why a pod could not be stopped during a sweep; never throws. */
+  async stopQuietly(id: string): Promise<void> {
+    await this.stop(id).catch((err) =>
+      this.#deps.log.warn("stopping pod failed", { pod: id, error: errorMessage(err) })
+    );
+  }
+}
+
+export function criState(p: Pod): PodSandboxState {
+  return p.status.state === "ready"
+    ? PodSandboxState.SANDBOX_READY
+    : PodSandboxState.SANDBOX_NOTREADY;
+}
+
+export function isHostNetwork(p: Pod): boolean {
+  return p.meta.modes.network === NamespaceMode.NODE;
+}

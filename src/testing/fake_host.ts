@@ -1,0 +1,76 @@
+/**
+ * A fake host for sandbox unit tests: records every command, keeps a mount table that mount,
+ * umount and unshare change as the real ones would, answers CNI plugins with a result, and fails
+ * any command whose text matches a pattern (failure injection).
+ */
+import type { HostRunner, RunOptions, RunResult } from "../util/host_runner.ts";
+import type { CniFs } from "../net/cni_config.ts";
+
+export interface FakeCall {
+  cmd: string;
+  args: string[];
+  env: Record<string, string>;
+  stdin?: string;
+}
+
+export class FakeHost {
+  readonly calls: FakeCall[] = [];
+  readonly mounts = new Set<string>();
+  /** Commands whose "cmd args… CNI_COMMAND" text matches fail with exit 1. */
+  failOn?: RegExp;
+  #nextIp = 2;
+
+  readonly runner: HostRunner = { run: (cmd, o) => Promise.resolve(this.#run(cmd, o ?? {})) };
+  readonly mountPoints = () => Promise.resolve(new Set(this.mounts));
+  readonly cniFs: CniFs = {
+    readDir: () => Promise.resolve([]),
+    readFile: () => Promise.reject(new Deno.errors.NotFound("fake")),
+    isExecutable: (p) => Promise.resolve(p.startsWith("/fake/cni/")),
+  };
+
+  #run(cmd: string, o: RunOptions): RunResult {
+    const args = [...(o.args ?? [])];
+    const env = o.env ?? {};
+    this.calls.push({ cmd, args, env, stdin: o.stdin });
+    const text = [cmd, ...args, env.CNI_COMMAND ?? ""].join(" ");
+    if (this.failOn?.test(text)) {
+      const msg = JSON.stringify({ cniVersion: "1.0.0", code: 7, msg: "injected", details: text });
+      return { code: 1, stdout: cmd.startsWith("/fake/cni/") ? msg : "", stderr: "injected" };
+    }
+    const ok = (stdout = ""): RunResult => ({ code: 0, stdout, stderr: "" });
+    if (cmd.endsWith("/unshare")) {
+      for (const a of args) {
+        const m = /^--(net|ipc|uts)=(.+)$/.exec(a);
+        if (m) this.mounts.add(m[2]!);
+      }
+      return ok();
+    }
+    if (cmd.endsWith("/umount")) {
+      this.mounts.delete(args.at(-1)!);
+      return ok();
+    }
+    if (cmd.endsWith("/mount")) {
+      if (args[0] === "--bind" || args[0] === "-t") this.mounts.add(args.at(-1)!);
+      return ok();
+    }
+    if (cmd.startsWith("/fake/cni/")) return this.#cni(env, o.stdin ?? "{}");
+    return ok();
+  }
+
+  #cni(env: Record<string, string>, stdin: string): RunResult {
+    if (env.CNI_COMMAND !== "ADD") return { code: 0, stdout: "", stderr: "" };
+    // A chained plugin (portmap) passes its prevResult through, as the real ones do.
+    const prev = JSON.parse(stdin).prevResult;
+    if (prev) return { code: 0, stdout: JSON.stringify(prev), stderr: "" };
+    const address = env.CNI_IFNAME === "lo" ? "127.0.0.1/8" : `10.99.0.${this.#nextIp++}/24`;
+    const result = { cniVersion: "1.0.0", ips: [{ address }] };
+    return { code: 0, stdout: JSON.stringify(result), stderr: "" };
+  }
+
+  /** The CNI commands run, as "COMMAND ifname". */
+  cniCalls(): string[] {
+    return this.calls.filter((c) => c.env.CNI_COMMAND).map((c) =>
+      `${c.env.CNI_COMMAND} ${c.env.CNI_IFNAME}`
+    );
+  }
+}
