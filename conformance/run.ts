@@ -15,6 +15,7 @@ import { spawnChild } from "./process.ts";
 import { judge, parseExpected } from "./ratchet.ts";
 import { closingLine, summarize, table } from "./report.ts";
 import { startRegistry } from "./registry.ts";
+import { checkMountLeaks, type LeakReport, mountTargets } from "./leaks.ts";
 
 const HERE = new URL(".", import.meta.url).pathname;
 const encoder = new TextEncoder();
@@ -103,7 +104,11 @@ export async function run(args: RunArgs): Promise<boolean> {
   await Deno.remove(results, { recursive: true }).catch(() => {});
   await Deno.mkdir(`${results}/junit`, { recursive: true });
   const started = performance.now();
-  return await withCleanup(async (defer) => {
+  let leaks: LeakReport = { removedCritest: 0, leaked: [] };
+  const summary = await withCleanup(async (defer) => {
+    const mountsBefore = await mountTargets();
+    // Registered first, so it runs last: after the daemon and every pod are gone.
+    defer(async () => (leaks = await checkMountLeaks(mountsBefore)));
     const dir = await Deno.makeTempDir({ prefix: "crio-conformance-" });
     if (!args.keep) defer(() => Deno.remove(dir, { recursive: true }));
     defer(() => Deno.copyFile(`${dir}/daemon.log`, `${results}/daemon.log`).catch(() => {}));
@@ -152,13 +157,20 @@ export async function run(args: RunArgs): Promise<boolean> {
       seconds: Math.round((performance.now() - started) / 1000),
     });
     const tbl = table(tests, verdict);
-    await Deno.writeTextFile(`${results}/summary.json`, JSON.stringify(summary, null, 2) + "\n");
     await Deno.writeTextFile(`${results}/table.md`, tbl + "\n");
     say(tbl);
-    for (const p of summary.problems) say(`  ${p}`);
-    say(closingLine(summary));
-    return summary.ratchetOk;
+    return summary;
   });
+  if (leaks.removedCritest) say(`cleanup: unmounted ${leaks.removedCritest} mount(s) critest left`);
+  for (const m of leaks.leaked) {
+    summary.problems.push(`leaked mount after the daemon stopped: ${m}`);
+    summary.failed++;
+    summary.ratchetOk = false;
+  }
+  await Deno.writeTextFile(`${results}/summary.json`, JSON.stringify(summary, null, 2) + "\n");
+  for (const p of summary.problems) say(`  ${p}`);
+  say(closingLine(summary));
+  return summary.ratchetOk;
 }
 
 if (import.meta.main) {
