@@ -14,6 +14,7 @@ import {
 } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { LayerStore } from "../storage/layer_store.ts";
+import type { LayerLimits } from "../storage/layer_stream.ts";
 import { type AuthFile, fromAuthConfig, loadAuthFile } from "./auth.ts";
 import { type Digest, digestHex, digestOf } from "./digest.ts";
 import { durationMs, localCandidates, matchesPinned } from "./image_names.ts";
@@ -44,6 +45,8 @@ export interface ImageServiceOptions {
   certsDir?: string;
   /** Set by the container service: an image a container uses cannot be removed. */
   imageInUse?: (id: string) => boolean;
+  /** Decompression caps (tests lower them); the layer store's defaults otherwise. */
+  layerLimits?: LayerLimits;
 }
 
 interface SharedPull {
@@ -65,7 +68,7 @@ export class ImageService {
   constructor(o: ImageServiceOptions) {
     this.#o = o;
     this.store = new ImageStore(o.root);
-    this.layers = new LayerStore({ root: o.root, log: o.log });
+    this.layers = new LayerStore({ root: o.root, log: o.log, limits: o.layerLimits });
     this.#client = new RegistryClient({ log: o.log, certsDir: o.certsDir });
   }
 

@@ -11,6 +11,7 @@ import {
   errorMessage,
   InvalidArgumentError,
   NotFoundError,
+  ResourceExhaustedError,
 } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { LayerStore } from "../storage/layer_store.ts";
@@ -104,7 +105,9 @@ export async function pull(deps: PullDeps, job: PullJob): Promise<ImageRecord> {
       } catch (err) {
         if (signal.aborted) throw abortError(signal, what);
         // A bad image is bad everywhere; only unreachable or missing sources fall through.
-        if (err instanceof InvalidArgumentError) throw err;
+        if (err instanceof InvalidArgumentError || err instanceof ResourceExhaustedError) {
+          throw withContext(err, `pulling ${what}`);
+        }
         errors.push(`${formatRef(s.ref)}: ${errorMessage(err)}`);
         deps.log.debug("pull source failed", { image: what, error: errorMessage(err) });
       }
@@ -116,6 +119,12 @@ export async function pull(deps: PullDeps, job: PullJob): Promise<ImageRecord> {
   throw errors.length && errors.every((e) => e.includes("not found"))
     ? new NotFoundError(msg)
     : new CriError("Unavailable", msg);
+}
+
+/** The same error (class and kind) with where it happened in front of its message. */
+function withContext(err: CriError, where: string): CriError {
+  const Kind = err.constructor as new (message: string, options?: ErrorOptions) => CriError;
+  return new Kind(`${where}: ${err.message}`, { cause: err });
 }
 
 function abortError(signal: AbortSignal, what: string): Error {
@@ -151,6 +160,11 @@ async function pullFrom(deps: PullDeps, a: PullFromArgs): Promise<ImageRecord> {
     if (inst.manifest.kind !== "image") throw new InvalidArgumentError("nested manifest list");
   }
   const m = inst.manifest as Extract<typeof inst.manifest, { kind: "image" }>;
+  if (m.config.size > MAX_CONFIG_BYTES) {
+    throw new InvalidArgumentError(
+      `image config ${m.config.digest} is ${m.config.size} bytes, over the ${MAX_CONFIG_BYTES}-byte limit`,
+    );
+  }
   const configBytes = await deps.client.blobBytes(src.ep, m.config.digest, {
     ...src,
     max: Math.min(MAX_CONFIG_BYTES, m.config.size),
@@ -215,6 +229,11 @@ async function ensureLayer(deps: PullDeps, a: EnsureArgs): Promise<number> {
       a.touch();
       deps.observer?.pullBytes(a.desc.mediaType, n);
     },
+  }).catch((err) => {
+    if (err instanceof InvalidArgumentError || err instanceof ResourceExhaustedError) {
+      throw withContext(err, `layer ${a.desc.digest}`);
+    }
+    throw err;
   });
   if (reused) deps.observer?.layerReused();
   return record.tarBytes;

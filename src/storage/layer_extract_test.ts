@@ -238,3 +238,27 @@ Deno.test({
       assertEquals(await Deno.readTextFile(`${dir}/z/file`), "zstd!");
     }),
 });
+
+Deno.test("a zstd bomb is cancelled cleanly: error, no stray enqueue after the cap", async () => {
+  await withDirs(async (dir) => {
+    const tar = rawTar([{ name: "z", data: new Uint8Array(16 << 20) }]);
+    const zst = new Uint8Array(zstdCompressSync(tar));
+    await assertRejects(
+      () =>
+        unpackLayer(streamOf(zst, 1 << 12), {
+          dir,
+          limits: { maxBytes: 1 << 30, maxRatio: 50, ratioFloor: 1 << 20 },
+          blob: {
+            digest: digestOf(zst),
+            size: zst.length,
+            diffId: digestOf(tar),
+            mediaType: "application/vnd.oci.image.layer.v1.tar+zstd",
+          },
+        }),
+      ResourceExhaustedError,
+      "bomb",
+    );
+    // An enqueue into the errored stream would surface as an uncaught error here.
+    await new Promise((r) => setTimeout(r, 100));
+  });
+});

@@ -4,7 +4,6 @@
  * directory. The digests are compared at the end; the caller removes the directory on failure,
  * so nothing of an unverified blob is ever visible.
  */
-import { Duplex } from "node:stream";
 import zlib from "node:zlib";
 import { InvalidArgumentError, ResourceExhaustedError } from "../errors.ts";
 import { type Digest, digestAlgorithm, Hasher } from "../image/digest.ts";
@@ -46,12 +45,80 @@ export function compressionOf(mediaType: string): Compression {
   throw new InvalidArgumentError(`unsupported layer media type ${JSON.stringify(mediaType)}`);
 }
 
-function decompressor(c: Compression): TransformStream<Uint8Array, Uint8Array> | undefined {
-  if (c === "gzip") return new DecompressionStream("gzip") as unknown as TransformStream;
-  // node:zlib's zstd is native code in Deno: no extra process, no npm package.
-  if (c === "zstd") return Duplex.toWeb(zlib.createZstdDecompress()) as TransformStream;
-  return undefined;
+function decompress(c: Compression, input: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
+  if (c === "gzip") {
+    return input.pipeThrough(new DecompressionStream("gzip") as unknown as TransformStream);
+  }
+  if (c === "zstd") return zstdDecompress(input);
+  return input;
 }
+
+/**
+ * zstd through node:zlib's native decoder (no extra process, no npm package), pulled: output is
+ * read only as the tar reader asks for it, so a bomb never piles up in memory, and a cancel
+ * destroys the decoder. (Duplex.toWeb enqueued into the errored stream after a cap tripped: an
+ * uncaught error that ended the process.)
+ */
+export function zstdDecompress(input: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
+  const z = zlib.createZstdDecompress({ chunkSize: 1 << 18 });
+  const reader = input.getReader();
+  const queue: Uint8Array[] = [];
+  let queued = 0;
+  let failure: Error | undefined;
+  let ended = false;
+  let inputDone = false;
+  let writing = false;
+  let waiter: (() => void) | undefined;
+  const wake = () => {
+    const w = waiter;
+    waiter = undefined;
+    w?.();
+  };
+  z.on("data", (c: Uint8Array) => {
+    queue.push(new Uint8Array(c));
+    queued += c.length;
+    if (queued >= QUEUE_BYTES) z.pause();
+    wake();
+  });
+  z.on("end", () => (ended = true, wake()));
+  z.on("error", (e: Error) => {
+    failure ??= new InvalidArgumentError(`zstd layer: ${e.message}`);
+    wake();
+  });
+  const feed = async () => {
+    const r = await reader.read();
+    if (r.done) {
+      inputDone = true;
+      z.end();
+      return;
+    }
+    writing = true;
+    z.write(r.value, () => (writing = false, wake()));
+  };
+  return new ReadableStream<Uint8Array>({
+    async pull(ctl) {
+      for (;;) {
+        if (failure) throw failure;
+        const chunk = queue.shift();
+        if (chunk) {
+          queued -= chunk.length;
+          if (queue.length === 0) z.resume();
+          return ctl.enqueue(chunk);
+        }
+        if (ended) return ctl.close();
+        if (!writing && !inputDone) await feed();
+        else await new Promise<void>((resolve) => (waiter = resolve));
+      }
+    },
+    async cancel(reason) {
+      z.destroy();
+      await reader.cancel(reason);
+    },
+  }, { highWaterMark: 0 });
+}
+
+/** Decoded bytes held before the zstd decoder is paused. */
+const QUEUE_BYTES = 4 << 20;
 
 interface Counter {
   bytes: number;
@@ -103,8 +170,7 @@ export async function unpackLayer(
       },
     }),
   );
-  const dec = decompressor(compressionOf(blob.mediaType));
-  if (dec) stream = stream.pipeThrough(dec);
+  stream = decompress(compressionOf(blob.mediaType), stream);
   stream = stream.pipeThrough(counting(tar, (n) => {
     if (n > limits.maxBytes) {
       throw new ResourceExhaustedError(

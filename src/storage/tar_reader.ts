@@ -3,6 +3,7 @@
  * time; the caller reads the entry's body or leaves it, and the reader skips what is left. Hostile
  * archives are bounded: PAX and long-name records are capped, sparse files are refused.
  */
+import { InvalidArgumentError } from "../errors.ts";
 import { ByteReader } from "./byte_reader.ts";
 
 export type EntryType = "file" | "link" | "symlink" | "char" | "block" | "dir" | "fifo";
@@ -28,7 +29,8 @@ export interface TarEntry extends TarHeader {
   body(): AsyncIterable<Uint8Array>;
 }
 
-export class TarFormatError extends Error {}
+/** A malformed or over-cap archive: the image is bad wherever it is pulled from. */
+export class TarFormatError extends InvalidArgumentError {}
 
 /** Caps on metadata records: a PAX header or GNU long name larger than this is refused. */
 export const MAX_META_BYTES = 1 << 20;
