@@ -174,17 +174,16 @@ async function pullFrom(deps: PullDeps, a: PullFromArgs): Promise<ImageRecord> {
   }
   const config = parseConfig(configBytes, m.layers.length);
   const chains = chainIds(config.diffIds);
-  const layers = await Promise.all(
+  const layers = await allLayers(src, (s) =>
     m.layers.map((l, i) =>
       ensureLayer(deps, {
-        src,
+        src: s,
         desc: l,
         diffId: config.diffIds[i],
         chainId: chains[i],
         touch: a.touch,
       })
-    ),
-  );
+    ));
   const id = digestHex(m.config.digest);
   const size = configBytes.length + layers.reduce((n, l) => n + l, 0);
   return await record(deps.store, {
@@ -204,6 +203,28 @@ async function pullFrom(deps: PullDeps, a: PullFromArgs): Promise<ImageRecord> {
     topDigest: top.digest,
     blobs: { manifest: inst.bytes, config: configBytes },
   });
+}
+
+/**
+ * Runs the layer fetches; the first failure cancels the others and is thrown only once all have
+ * settled, so a failed pull leaves no extraction running (and no temporary data) behind it.
+ */
+async function allLayers(
+  src: Source,
+  start: (s: Source) => Promise<number>[],
+): Promise<number[]> {
+  const cancel = new AbortController();
+  let first: { err: unknown } | undefined;
+  const runs = start({ ...src, signal: AbortSignal.any([src.signal, cancel.signal]) }).map((p) =>
+    p.catch((err) => {
+      first ??= { err };
+      cancel.abort(err);
+      throw err;
+    })
+  );
+  const settled = await Promise.allSettled(runs);
+  if (first) throw first.err;
+  return settled.map((r) => (r as PromiseFulfilledResult<number>).value);
 }
 
 interface EnsureArgs {
