@@ -24,7 +24,8 @@ export function cgroupsPath(
     return `${options.parent || "system.slice"}:crio:${options.containerId}`;
   }
   const parent = (options.parent || "/crio").replace(/\/+$/, "");
-  return `${parent.startsWith("/") ? "" : "/"}${parent}/crio-${options.containerId}`;
+  const prefix = parent === "" || parent.startsWith("/") ? parent : `/${parent}`;
+  return `${prefix}/crio-${options.containerId}`;
 }
 
 /**

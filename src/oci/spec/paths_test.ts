@@ -14,6 +14,8 @@ Deno.test("cgroupsPath() for both drivers", () => {
   const cases: [Parameters<typeof cgroupsPath>, string][] = [
     [["cgroupfs", { containerId: "abc" }], "/crio/crio-abc"],
     [["cgroupfs", { parent: "/kubepods/pod1/", containerId: "abc" }], "/kubepods/pod1/crio-abc"],
+    [["cgroupfs", { parent: "/", containerId: "abc" }], "/crio-abc"],
+    [["cgroupfs", { parent: "kubepods", containerId: "abc" }], "/kubepods/crio-abc"],
     [["systemd", { containerId: "abc" }], "system.slice:crio:abc"],
     [
       ["systemd", { parent: "kubepods-pod1.slice", containerId: "abc" }],
