@@ -38,7 +38,7 @@ export async function killTree(host: OciHost, pid: number): Promise<void> {
   // Collected before killing, twice: a killed parent's children move to the container's init,
   // and a fork during the first pass is caught by the second.
   for (let pass = 0; pass < 2; pass++) {
-    for (const p of [pid, ...(await descendants(host, pid))]) host.kill(p, "SIGKILL");
+    await host.kill([pid, ...(await descendants(host, pid))], "SIGKILL");
   }
 }
 

@@ -2,6 +2,11 @@
  * The host effects the OCI runtime layer needs (spawning conmon and runc/crun, small files,
  * FIFOs, signals, /proc), behind one interface so the unit tests drive create/stop/exec with a
  * fake and the integration test with the real thing.
+ *
+ * Deno 2 refuses /proc, /sys and /dev to anything short of --allow-all, and Deno.kill() of a
+ * process that is not a child to anything short of an unscoped --allow-run. The daemon has
+ * neither, so those reads and signals fall back to small host tools (HELPER_BINARIES), which its
+ * scoped --allow-run must list.
  */
 import { atomicWrite } from "../util/atomic_write.ts";
 
@@ -49,14 +54,48 @@ export interface OciHost {
   stat(path: string): Promise<{ mtime: Date; ino: number } | undefined>;
   /** Writes to a FIFO without ever blocking on a missing reader. */
   writeFifo(path: string, data: string): Promise<void>;
-  /** False when the process does not exist. */
-  kill(pid: number, signal: Deno.Signal): boolean;
+  /** Signals one process or several; false when none of them exists. */
+  kill(pids: number | number[], signal: Deno.Signal): Promise<boolean>;
   processState(pid: number): Promise<ProcState>;
   /** Every process whose parent is `pid`. */
   children(pid: number): Promise<number[]>;
   /** Resolves after ms, or early (without rejecting) when the signal aborts. */
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
   now(): number;
+}
+
+/** Host tools the fallbacks run; the daemon's --allow-run must include them. */
+export const HELPER_BINARIES = {
+  cat: "/usr/bin/cat",
+  ps: "/usr/bin/ps",
+  kill: "/usr/bin/kill",
+  stat: "/usr/bin/stat",
+  find: "/usr/bin/find",
+} as const;
+
+const decoder = new TextDecoder();
+
+/**
+ * Reads a /proc, /sys or /dev file: directly when Deno allows it, else through cat. Paths must
+ * name the daemon as /proc/<pid>, never /proc/self (which would be cat). undefined: no such file.
+ */
+export async function readSpecialFile(path: string): Promise<string | undefined> {
+  try {
+    return await Deno.readTextFile(path);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return undefined;
+    if (!(err instanceof Deno.errors.NotCapable)) throw err;
+  }
+  const r = await run(HELPER_BINARIES.cat, [path], { timeoutMs: 10_000 });
+  return r.code === 0 ? decoder.decode(r.stdout) : undefined;
+}
+
+/** pid, ppid and state of every process, through ps (one spawn instead of a /proc walk). */
+async function psTable(): Promise<{ pid: number; ppid: number; state: string }[]> {
+  const r = await run(HELPER_BINARIES.ps, ["-e", "-o", "pid=,ppid=,stat="], { timeoutMs: 10_000 });
+  return decoder.decode(r.stdout).split("\n").map((l) => l.trim().split(/\s+/)).filter((f) =>
+    f.length >= 3
+  ).map(([pid, ppid, state]) => ({ pid: Number(pid), ppid: Number(ppid), state: state[0] }));
 }
 
 async function readBounded(path: string, maxBytes: number): Promise<Uint8Array | undefined> {
@@ -90,11 +129,8 @@ export function parseStat(text: string): { state: string; ppid: number } | undef
 }
 
 async function procStat(pid: number): Promise<{ state: string; ppid: number } | undefined> {
-  try {
-    return parseStat(await Deno.readTextFile(`/proc/${pid}/stat`));
-  } catch {
-    return undefined;
-  }
+  const text = await readSpecialFile(`/proc/${pid}/stat`).catch(() => undefined);
+  return text === undefined ? undefined : parseStat(text);
 }
 
 function spawn(cmd: string, args: string[], env?: Record<string, string>) {
@@ -177,15 +213,32 @@ export const denoHost: OciHost = {
       f.close();
     }
   },
-  kill(pid, signal) {
+  async kill(pids, signal) {
+    const list = Array.isArray(pids) ? pids : [pids];
+    if (!list.length) return false;
+    let any = false;
     try {
-      Deno.kill(pid, signal);
-      return true;
+      for (const pid of list) {
+        try {
+          Deno.kill(pid, signal);
+          any = true;
+        } catch (err) {
+          if (!(err instanceof Deno.errors.NotFound)) throw err;
+        }
+      }
+      return any;
     } catch (err) {
-      if (err instanceof Deno.errors.NotFound) return false;
-      throw err;
+      if (!(err instanceof Deno.errors.NotCapable)) throw err;
     }
+    // One kill(1) for the lot; it exits non-zero if any pid was gone, so ask ps who is left.
+    const name = signal.replace(/^SIG/, "");
+    const r = await run(HELPER_BINARIES.kill, ["-s", name, "--", ...list.map(String)], {
+      timeoutMs: 10_000,
+    });
+    return r.code === 0 ||
+      decoder.decode(r.stderr).split("\n").filter((l) => l.trim()).length < list.length;
   },
+
   async processState(pid) {
     const st = await procStat(pid);
     if (!st) return "gone";
@@ -193,12 +246,17 @@ export const denoHost: OciHost = {
   },
   async children(pid) {
     const out: number[] = [];
-    for await (const e of Deno.readDir("/proc")) {
-      if (!/^\d+$/.test(e.name)) continue;
-      const st = await procStat(Number(e.name));
-      if (st?.ppid === pid) out.push(Number(e.name));
+    try {
+      for await (const e of Deno.readDir("/proc")) {
+        if (!/^\d+$/.test(e.name)) continue;
+        const st = await procStat(Number(e.name));
+        if (st?.ppid === pid) out.push(Number(e.name));
+      }
+      return out;
+    } catch (err) {
+      if (!(err instanceof Deno.errors.NotCapable)) throw err;
     }
-    return out;
+    return (await psTable()).filter((p) => p.ppid === pid).map((p) => p.pid);
   },
   sleep: (ms, signal) =>
     new Promise((resolve) => {

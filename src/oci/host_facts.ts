@@ -5,24 +5,10 @@
  */
 import { capabilitiesFromMask } from "./spec/capabilities.ts";
 import type { HostFacts } from "./spec/build.ts";
-import { denoHost, type OciHost } from "./host.ts";
+import { denoHost, type OciHost, readSpecialFile } from "./host.ts";
 
-async function text(path: string): Promise<string | undefined> {
-  try {
-    return await Deno.readTextFile(path);
-  } catch {
-    return undefined;
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
+const text = (path: string) => readSpecialFile(path).catch(() => undefined);
+const exists = async (path: string) => (await text(path)) !== undefined;
 
 /** The `CapXxx:` mask of /proc/<pid>/status. */
 export function statusMask(status: string, field: "CapBnd" | "CapEff"): string | undefined {
@@ -50,10 +36,10 @@ export async function thermalThrottlePaths(): Promise<string[]> {
   try {
     for await (const e of Deno.readDir("/sys/devices/system/cpu")) {
       const p = `/sys/devices/system/cpu/${e.name}/thermal_throttle`;
-      if (/^cpu\d+$/.test(e.name) && (await exists(p))) out.push(p);
+      if (/^cpu\d+$/.test(e.name) && (await exists(`${p}/core_throttle_count`))) out.push(p);
     }
   } catch {
-    // No sysfs (tests in odd sandboxes): nothing extra to mask.
+    // Deno refuses to list /sys without --allow-all; the per-CPU masks are then skipped.
   }
   return out.sort();
 }
@@ -61,7 +47,8 @@ export async function thermalThrottlePaths(): Promise<string[]> {
 export async function gatherHostFacts(
   options: { runtimePath: string; host?: OciHost },
 ): Promise<HostFacts> {
-  const status = (await text("/proc/self/status")) ?? "";
+  // /proc/<pid>, not /proc/self: the read may go through cat.
+  const status = (await text(`/proc/${Deno.pid}/status`)) ?? "";
   const bnd = statusMask(status, "CapBnd");
   const eff = capabilitiesFromMask(statusMask(status, "CapEff") ?? "0");
   const cgroupV2 = await exists("/sys/fs/cgroup/cgroup.controllers");
@@ -73,7 +60,7 @@ export async function gatherHostFacts(
     arch: Deno.build.arch,
     lastCap: Number((await text("/proc/sys/kernel/cap_last_cap"))?.trim() ?? 40),
     bounding: bnd ? capabilitiesFromMask(bnd) : undefined,
-    daemonOomScoreAdj: Number((await text("/proc/self/oom_score_adj"))?.trim() ?? 0),
+    daemonOomScoreAdj: Number((await text(`/proc/${Deno.pid}/oom_score_adj`))?.trim() ?? 0),
     canLowerOomScore: eff.has("CAP_SYS_RESOURCE"),
     cgroupV2,
     swapAccounting: cgroupV2 || (await exists("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes")),

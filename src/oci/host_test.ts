@@ -43,7 +43,7 @@ Deno.test("denoHost.sleep() ends early when aborted, and writeFifo() never block
     const mk = await new Deno.Command("mkfifo", { args: [fifo] }).output();
     if (mk.success) await denoHost.writeFifo(fifo, "2 0 0\n"); // no reader: must not hang
     assertEquals(await denoHost.processState(2 ** 22 + 7), "gone");
-    assertEquals(denoHost.kill(2 ** 22 + 7, "SIGTERM"), false);
+    assertEquals(await denoHost.kill(2 ** 22 + 7, "SIGTERM"), false);
     assertEquals(await denoHost.readFile(`${dir}/missing`, 10), undefined);
     await denoHost.remove(`${dir}/missing`);
   } finally {

@@ -108,9 +108,13 @@ export class FakeHost implements OciHost {
     return Promise.resolve();
   }
 
-  kill(pid: number, signal: Deno.Signal): boolean {
-    this.signals.push([pid, signal]);
-    return this.onKill(pid, signal);
+  kill(pids: number | number[], signal: Deno.Signal): Promise<boolean> {
+    let any = false;
+    for (const pid of Array.isArray(pids) ? pids : [pids]) {
+      this.signals.push([pid, signal]);
+      any = this.onKill(pid, signal) || any;
+    }
+    return Promise.resolve(any);
   }
 
   processState(pid: number): Promise<ProcState> {
