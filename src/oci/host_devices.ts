@@ -124,9 +124,10 @@ async function walk(dir: string, depth: number): Promise<Node[]> {
   return out;
 }
 
-function toDevice(n: Node, containerPath: string, access: string): HostDevice {
+function toDevice(n: Node, at: { path: string; access: string }): HostDevice {
+  const access = at.access;
   return {
-    path: containerPath,
+    path: at.path,
     type: n.type as "c" | "b",
     major: n.major,
     minor: n.minor,
@@ -151,16 +152,18 @@ export async function resolveHostDevice(
   }
   const n = await node(d.hostPath, host);
   if (!n) throw new InvalidArgumentError(`device ${d.hostPath} does not exist on the node`);
-  if (n.type === "c" || n.type === "b") return [toDevice(n, d.containerPath, access)];
+  if (n.type === "c" || n.type === "b") return [toDevice(n, { path: d.containerPath, access })];
   if (n.type !== "d") throw new InvalidArgumentError(`device ${d.hostPath} is not a device node`);
   const base = d.hostPath.replace(/\/+$/, "");
   return (await nodesUnder(base, host))
-    .map((x) => toDevice(x, d.containerPath + x.path.slice(base.length), access))
+    .map((x) => toDevice(x, { path: d.containerPath + x.path.slice(base.length), access }))
     .sort((a, b) => a.path.localeCompare(b.path));
 }
 
 /** Every device node under /dev, for a privileged container. */
 export async function listHostDevices(options: { host?: OciHost } = {}): Promise<HostDevice[]> {
   const nodes = await nodesUnder("/dev", options.host ?? denoHost);
-  return nodes.map((n) => toDevice(n, n.path, "rwm")).sort((a, b) => a.path.localeCompare(b.path));
+  return nodes.map((n) => toDevice(n, { path: n.path, access: "rwm" })).sort((a, b) =>
+    a.path.localeCompare(b.path)
+  );
 }

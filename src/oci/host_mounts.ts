@@ -43,9 +43,9 @@ export function sourceMount(path: string, mounts: MountInfo[]): MountInfo | unde
 
 export function checkPropagation(
   path: string,
-  propagation: MountPropagation,
-  mounts: MountInfo[],
+  options: { propagation: MountPropagation; mounts: MountInfo[] },
 ): void {
+  const { propagation, mounts } = options;
   if (propagation === MountPropagation.PROPAGATION_PRIVATE) return;
   const m = sourceMount(path, mounts);
   const opts = (m?.optional ?? "").split(" ");
@@ -107,7 +107,7 @@ export async function prepareCriMounts(
       await Deno.mkdir(src, { recursive: true, mode: 0o755 });
       resolved = await realPath(src) ?? src;
     }
-    checkPropagation(resolved, m.propagation ?? 0, info);
+    checkPropagation(resolved, { propagation: m.propagation ?? 0, mounts: info });
     out.push({ ...m, hostPath: resolved });
   }
   return out;

@@ -30,14 +30,18 @@ Deno.test("checkPropagation() needs shared for rshared and shared or slave for r
     ["/var/lib/kubelet/x", P.PROPAGATION_HOST_TO_CONTAINER],
     ["/run/x", P.PROPAGATION_PRIVATE],
   ];
-  for (const [path, p] of ok) checkPropagation(path, p, m);
+  for (const [path, p] of ok) checkPropagation(path, { propagation: p, mounts: m });
   const bad: [string, P, string][] = [
     ["/run/x", P.PROPAGATION_BIDIRECTIONAL, "not a shared mount"],
     ["/run/x", P.PROPAGATION_HOST_TO_CONTAINER, "shared or slave"],
     ["/var/lib/kubelet/x", P.PROPAGATION_BIDIRECTIONAL, "not a shared mount"],
   ];
   for (const [path, p, msg] of bad) {
-    assertThrows(() => checkPropagation(path, p, m), FailedPreconditionError, msg);
+    assertThrows(
+      () => checkPropagation(path, { propagation: p, mounts: m }),
+      FailedPreconditionError,
+      msg,
+    );
   }
 });
 

@@ -94,6 +94,9 @@ export function stopSignalName(cri: Signal | undefined, image?: string): string 
   return s.startsWith("SIG") ? s : `SIG${s}`;
 }
 
+/** What the daemon contributes: its configuration, the handler and the node's facts. */
+type Ctx = { config: Config; handler: HandlerOptions; facts: HostFacts };
+
 function privileged(input: SpecInput): boolean {
   const want = !!input.config.linux?.securityContext?.privileged;
   if (want && !input.sandboxConfig.linux?.securityContext?.privileged) {
@@ -102,7 +105,10 @@ function privileged(input: SpecInput): boolean {
   return want;
 }
 
-function buildProcess(input: SpecInput, config: Config, hostname?: string): OciProcess {
+function buildProcess(
+  input: SpecInput,
+  { config, hostname }: { config: Config; hostname?: string },
+): OciProcess {
   const c = input.config;
   const sc = c.linux?.securityContext ?? {};
   return {
@@ -122,7 +128,7 @@ function buildProcess(input: SpecInput, config: Config, hostname?: string): OciP
   };
 }
 
-function apparmorProfile(input: SpecInput, config: Config, facts: HostFacts): string | undefined {
+function apparmorProfile(input: SpecInput, { config, facts }: Ctx): string | undefined {
   const sc = input.config.linux?.securityContext ?? {};
   if (!facts.apparmorEnabled || sc.privileged) return undefined;
   const p = sc.apparmor;
@@ -132,10 +138,9 @@ function apparmorProfile(input: SpecInput, config: Config, facts: HostFacts): st
   return config.runtime.apparmor_profile || undefined;
 }
 
-type Ctx = { config: Config; handler: HandlerOptions; facts: HostFacts };
-
 /** Capabilities, seccomp and AppArmor: the parts that depend on each other. */
-function security(input: SpecInput, ctx: Ctx, priv: boolean) {
+function security(input: SpecInput, ctx: Ctx & { priv: boolean }) {
+  const priv = ctx.priv;
   const sc = input.config.linux?.securityContext ?? {};
   const caps = buildCapabilities({
     add: sc.capabilities?.addCapabilities,
@@ -157,7 +162,7 @@ function security(input: SpecInput, ctx: Ctx, priv: boolean) {
     warnings: caps.warnings,
     seccomp,
     ref: seccompRef(choice),
-    apparmor: apparmorProfile(input, ctx.config, ctx.facts),
+    apparmor: apparmorProfile(input, ctx),
   };
 }
 
@@ -203,8 +208,8 @@ export function buildContainerSpec(input: SpecInput, ctx: Ctx): BuiltSpec {
   const hostname = namespaces.some((n) => n.type === "uts")
     ? input.sandboxConfig.hostname || undefined
     : undefined;
-  const process = buildProcess(input, config, hostname);
-  const sec = security(input, ctx, priv);
+  const process = buildProcess(input, { config, hostname });
+  const sec = security(input, { ...ctx, priv });
   process.capabilities = sec.capabilities;
   if (sec.apparmor) process.apparmorProfile = sec.apparmor;
   const res = buildResources(c.linux?.resources, facts, {
