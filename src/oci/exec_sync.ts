@@ -1,0 +1,144 @@
+/**
+ * ExecSync, run the way CRI-O runs it: `conmon --sync -e` stays the daemon's child, runs
+ * `runtime exec -d`, becomes the subreaper of the exec'd process, writes its output to a CRI log
+ * file capped by --log-global-size-max (16 MiB, CVE-2022-1708) and exits with its exit code.
+ * conmon returns when the exec'd process exits even if children it left in the background hold
+ * its pipes (runc's own non-detached exec would wait for them: CVE-2026-53495). On timeout the
+ * whole exec process tree is killed.
+ */
+import { DeadlineExceededError, InternalError } from "../errors.ts";
+import { runtimeLogError } from "./conmon.ts";
+import { parseCriLog } from "./cri_log.ts";
+import type { OciHost } from "./host.ts";
+
+export const MAX_EXEC_SYNC_OUTPUT = 16 << 20;
+
+export interface ExecSyncResult {
+  stdout: Uint8Array;
+  stderr: Uint8Array;
+  exitCode: number;
+  /** Output reached the cap and the rest was dropped. */
+  truncated: boolean;
+}
+
+/** Every descendant of pid, pid excluded. */
+export async function descendants(host: OciHost, pid: number): Promise<number[]> {
+  const out: number[] = [];
+  const queue = [pid];
+  while (queue.length && out.length < 100_000) {
+    const kids = await host.children(queue.shift()!);
+    out.push(...kids);
+    queue.push(...kids);
+  }
+  return out;
+}
+
+/** SIGKILLs the exec'd process and everything under it. */
+export async function killTree(host: OciHost, pid: number): Promise<void> {
+  // Collected before killing, twice: a killed parent's children move to the container's init,
+  // and a fork during the first pass is caught by the second.
+  for (let pass = 0; pass < 2; pass++) {
+    await host.kill([pid, ...(await descendants(host, pid))], "SIGKILL");
+  }
+}
+
+async function readPid(host: OciHost, path: string): Promise<number | undefined> {
+  const text = new TextDecoder().decode(await host.readFile(path, 64) ?? new Uint8Array()).trim();
+  return /^\d+$/.test(text) ? Number(text) : undefined;
+}
+
+export interface ExecSyncFiles {
+  /** The process spec (the container's, with the command's args). */
+  processFile: string;
+  pidFile: string;
+  logFile: string;
+  runtimeLog: string;
+}
+
+export function execSyncArgs(
+  o: {
+    containerId: string;
+    runtimePath: string;
+    runtimeRoot: string;
+    cap: number;
+    timeoutSeconds: number;
+  },
+  f: ExecSyncFiles,
+): string[] {
+  const pairs: [string, string][] = [
+    ["-c", o.containerId],
+    ["-u", o.containerId],
+    ["-r", o.runtimePath],
+    ["-p", f.pidFile],
+    ["--exec-process-spec", f.processFile],
+    ["-l", f.logFile],
+    ["--log-global-size-max", String(o.cap)],
+    ["--runtime-arg", `--root=${o.runtimeRoot}`],
+    ["--runtime-arg", `--log=${f.runtimeLog}`],
+    ["--runtime-arg", "--log-format=json"],
+  ];
+  // conmon's own timeout is the backstop; the daemon's timer below kills the tree first.
+  if (o.timeoutSeconds > 0) pairs.push(["-T", String(o.timeoutSeconds + 5)]);
+  return ["-e", "--sync", ...pairs.flat()];
+}
+
+export async function runExecSync(
+  host: OciHost,
+  options: {
+    conmonPath: string;
+    conmonEnv: Record<string, string>;
+    runtimePath: string;
+    runtimeRoot: string;
+    containerId: string;
+    files: ExecSyncFiles;
+    /** 0: no timeout (CRI). */
+    timeoutSeconds: number;
+    maxOutput?: number;
+  },
+): Promise<ExecSyncResult> {
+  const cap = options.maxOutput ?? MAX_EXEC_SYNC_OUTPUT;
+  const f = options.files;
+  const child = host.spawn(options.conmonPath, execSyncArgs({ ...options, cap }, f), {
+    env: options.conmonEnv,
+  });
+  // conmon points its stdio at /dev/null once it has parsed its arguments; until then its
+  // complaints arrive here.
+  const early = Promise.all([
+    new Response(child.stdout).arrayBuffer(),
+    new Response(child.stderr).text(),
+  ]);
+  const abort = new AbortController();
+  const timer = options.timeoutSeconds > 0
+    ? host.sleep(options.timeoutSeconds * 1000, abort.signal).then(() => !abort.signal.aborted)
+    : new Promise<boolean>(() => {});
+  const first = await Promise.race([child.status, timer]);
+  abort.abort();
+  if (first === true) {
+    const pid = await readPid(host, f.pidFile);
+    if (pid !== undefined) await killTree(host, pid);
+    child.kill("SIGKILL");
+    await child.status;
+    await early;
+    throw new DeadlineExceededError(
+      `command timed out after ${options.timeoutSeconds} s in container ${options.containerId}`,
+    );
+  }
+  const status = first as { code: number };
+  const conmonSaid = (await early)[1].trim();
+  if ((await readPid(host, f.pidFile)) === undefined) {
+    // The runtime never started the process (a stopped container, a missing binary...).
+    const log = await host.readFile(f.runtimeLog, 64 << 10);
+    const reason = runtimeLogError(new TextDecoder().decode(log ?? new Uint8Array())) ||
+      conmonSaid || `conmon exit ${status.code}`;
+    throw new InternalError(`exec in container ${options.containerId} failed: ${reason}`);
+  }
+  // conmon stops writing at the cap; one buffer more covers the line in flight.
+  const log = (await host.readFile(f.logFile, cap + (64 << 10))) ?? new Uint8Array();
+  const out = parseCriLog(log, cap);
+  return {
+    stdout: out.stdout,
+    stderr: out.stderr,
+    exitCode: status.code,
+    truncated: log.length >= cap - (16 << 10),
+  };
+}

@@ -1,0 +1,273 @@
+/**
+ * The host effects the OCI runtime layer needs (spawning conmon and runc/crun, small files,
+ * FIFOs, signals, /proc), behind one interface so the unit tests drive create/stop/exec with a
+ * fake and the integration test with the real thing.
+ *
+ * Deno 2 refuses /proc, /sys and /dev to anything short of --allow-all, and Deno.kill() of a
+ * process that is not a child to anything short of an unscoped --allow-run. The daemon has
+ * neither, so those reads and signals fall back to small host tools (HELPER_BINARIES), which its
+ * scoped --allow-run must list.
+ */
+import { atomicWrite } from "../util/atomic_write.ts";
+
+export interface RunResult {
+  code: number;
+  stdout: Uint8Array;
+  stderr: Uint8Array;
+  /** The command was killed because it outlived its timeout. */
+  timedOut: boolean;
+}
+
+export interface ExitStatus {
+  code: number;
+  signal: string | null;
+}
+
+/** A child with stdin closed and stdout/stderr piped to the daemon. */
+export interface HostChild {
+  readonly pid: number;
+  readonly stdout: ReadableStream<Uint8Array>;
+  readonly stderr: ReadableStream<Uint8Array>;
+  readonly status: Promise<ExitStatus>;
+  /** A child that already exited is not an error. */
+  kill(signal: Deno.Signal): void;
+}
+
+export type ProcState = "running" | "zombie" | "gone";
+
+export interface OciHost {
+  /** Runs a short command to completion, killing it after timeoutMs. */
+  run(
+    cmd: string,
+    args: string[],
+    options?: { timeoutMs?: number; env?: Record<string, string> },
+  ): Promise<RunResult>;
+  spawn(cmd: string, args: string[], options?: { env?: Record<string, string> }): HostChild;
+  /** At most maxBytes (the rest is not read); undefined when the file does not exist. */
+  readFile(path: string, maxBytes: number): Promise<Uint8Array | undefined>;
+  /** Atomic: readers see the old or the new content. */
+  writeFile(path: string, data: string): Promise<void>;
+  mkdir(path: string, mode?: number): Promise<void>;
+  /** A missing path is not an error. */
+  remove(path: string, options?: { recursive?: boolean }): Promise<void>;
+  /** mtime and inode, or undefined when the path does not exist. */
+  stat(path: string): Promise<{ mtime: Date; ino: number } | undefined>;
+  /** Writes to a FIFO without ever blocking on a missing reader. */
+  writeFifo(path: string, data: string): Promise<void>;
+  /** Signals one process or several; false when none of them exists. */
+  kill(pids: number | number[], signal: Deno.Signal): Promise<boolean>;
+  processState(pid: number): Promise<ProcState>;
+  /** Every process whose parent is `pid`. */
+  children(pid: number): Promise<number[]>;
+  /** Resolves after ms, or early (without rejecting) when the signal aborts. */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+  now(): number;
+}
+
+/** Host tools the fallbacks run; the daemon's --allow-run must include them. */
+export const HELPER_BINARIES = {
+  cat: "/usr/bin/cat",
+  ps: "/usr/bin/ps",
+  kill: "/usr/bin/kill",
+  stat: "/usr/bin/stat",
+  find: "/usr/bin/find",
+} as const;
+
+const decoder = new TextDecoder();
+
+/**
+ * Reads a /proc, /sys or /dev file: directly when Deno allows it, else through cat. Paths must
+ * name the daemon as /proc/<pid>, never /proc/self (which would be cat). undefined: no such file.
+ */
+export async function readSpecialFile(path: string): Promise<string | undefined> {
+  try {
+    return await Deno.readTextFile(path);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return undefined;
+    if (!(err instanceof Deno.errors.NotCapable)) throw err;
+  }
+  const r = await run(HELPER_BINARIES.cat, [path], { timeoutMs: 10_000 });
+  return r.code === 0 ? decoder.decode(r.stdout) : undefined;
+}
+
+/** pid, ppid and state of every process, through ps (one spawn instead of a /proc walk). */
+async function psTable(): Promise<{ pid: number; ppid: number; state: string }[]> {
+  const r = await run(HELPER_BINARIES.ps, ["-e", "-o", "pid=,ppid=,stat="], { timeoutMs: 10_000 });
+  return decoder.decode(r.stdout).split("\n").map((l) => l.trim().split(/\s+/)).filter((f) =>
+    f.length >= 3
+  ).map(([pid, ppid, state]) => ({ pid: Number(pid), ppid: Number(ppid), state: state[0] }));
+}
+
+async function readBounded(path: string, maxBytes: number): Promise<Uint8Array | undefined> {
+  let f: Deno.FsFile;
+  try {
+    f = await Deno.open(path, { read: true });
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return undefined;
+    throw err;
+  }
+  try {
+    const buf = new Uint8Array(maxBytes);
+    let n = 0;
+    while (n < maxBytes) {
+      const got = await f.read(buf.subarray(n));
+      if (got === null) break;
+      n += got;
+    }
+    return buf.subarray(0, n);
+  } finally {
+    f.close();
+  }
+}
+
+/** Parent pid from /proc/<pid>/stat; the command name may contain spaces and parentheses. */
+export function parseStat(text: string): { state: string; ppid: number } | undefined {
+  const close = text.lastIndexOf(")");
+  if (close < 0) return undefined;
+  const [state, ppid] = text.slice(close + 2).split(" ");
+  return state && ppid ? { state, ppid: Number(ppid) } : undefined;
+}
+
+async function procStat(pid: number): Promise<{ state: string; ppid: number } | undefined> {
+  const text = await readSpecialFile(`/proc/${pid}/stat`).catch(() => undefined);
+  return text === undefined ? undefined : parseStat(text);
+}
+
+function spawn(cmd: string, args: string[], env?: Record<string, string>) {
+  return new Deno.Command(cmd, {
+    args,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+    ...(env ? { env, clearEnv: true } : {}),
+  }).spawn();
+}
+
+async function run(
+  cmd: string,
+  args: string[],
+  options: { timeoutMs?: number; env?: Record<string, string> } = {},
+): Promise<RunResult> {
+  const child = spawn(cmd, args, options.env);
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // Already exited.
+    }
+  }, options.timeoutMs ?? 30_000);
+  try {
+    const out = await child.output();
+    return { code: out.code, stdout: out.stdout, stderr: out.stderr, timedOut };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export const denoHost: OciHost = {
+  run,
+  spawn(cmd, args, options = {}) {
+    const child = spawn(cmd, args, options.env);
+    return {
+      pid: child.pid,
+      stdout: child.stdout,
+      stderr: child.stderr,
+      status: child.status.then((s) => ({ code: s.code, signal: s.signal })),
+      kill(signal) {
+        try {
+          child.kill(signal);
+        } catch (err) {
+          // Exited (and reaped) in the meantime: nothing left to signal.
+          if (!(err instanceof TypeError)) throw err;
+        }
+      },
+    };
+  },
+  readFile: readBounded,
+  writeFile: (path, data) => atomicWrite(path, data),
+  mkdir: (path, mode) => Deno.mkdir(path, { recursive: true, mode: mode ?? 0o755 }),
+  async remove(path, options = {}) {
+    try {
+      await Deno.remove(path, { recursive: options.recursive ?? false });
+    } catch (err) {
+      if (!(err instanceof Deno.errors.NotFound)) throw err;
+    }
+  },
+  async stat(path) {
+    try {
+      const st = await Deno.stat(path);
+      return { mtime: st.mtime ?? new Date(0), ino: st.ino ?? 0 };
+    } catch (err) {
+      if (err instanceof Deno.errors.NotFound) return undefined;
+      throw err;
+    }
+  },
+  async writeFifo(path, data) {
+    // Read+write never blocks on a FIFO, even when no reader is left; write-only would.
+    const f = await Deno.open(path, { read: true, write: true });
+    try {
+      await f.write(new TextEncoder().encode(data));
+    } finally {
+      f.close();
+    }
+  },
+  async kill(pids, signal) {
+    const list = Array.isArray(pids) ? pids : [pids];
+    if (!list.length) return false;
+    let any = false;
+    try {
+      for (const pid of list) {
+        try {
+          Deno.kill(pid, signal);
+          any = true;
+        } catch (err) {
+          if (!(err instanceof Deno.errors.NotFound)) throw err;
+        }
+      }
+      return any;
+    } catch (err) {
+      if (!(err instanceof Deno.errors.NotCapable)) throw err;
+    }
+    // One kill(1) for the lot; it exits non-zero if any pid was gone, so ask ps who is left.
+    const name = signal.replace(/^SIG/, "");
+    const r = await run(HELPER_BINARIES.kill, ["-s", name, "--", ...list.map(String)], {
+      timeoutMs: 10_000,
+    });
+    return r.code === 0 ||
+      decoder.decode(r.stderr).split("\n").filter((l) => l.trim()).length < list.length;
+  },
+
+  async processState(pid) {
+    const st = await procStat(pid);
+    if (!st) return "gone";
+    return st.state === "Z" || st.state === "X" ? "zombie" : "running";
+  },
+  async children(pid) {
+    const out: number[] = [];
+    try {
+      for await (const e of Deno.readDir("/proc")) {
+        if (!/^\d+$/.test(e.name)) continue;
+        const st = await procStat(Number(e.name));
+        if (st?.ppid === pid) out.push(Number(e.name));
+      }
+      return out;
+    } catch (err) {
+      if (!(err instanceof Deno.errors.NotCapable)) throw err;
+    }
+    return (await psTable()).filter((p) => p.ppid === pid).map((p) => p.pid);
+  },
+  sleep: (ms, signal) =>
+    new Promise((resolve) => {
+      if (signal?.aborted) return resolve();
+      const t = setTimeout(done, ms);
+      function done() {
+        clearTimeout(t);
+        signal?.removeEventListener("abort", done);
+        resolve();
+      }
+      signal?.addEventListener("abort", done);
+    }),
+  now: () => Date.now(),
+};

@@ -1,0 +1,52 @@
+import { assertEquals } from "../testing/asserts.ts";
+import { denoHost, parseStat } from "./host.ts";
+import { featuresSupportRro, kernelHasRro, statusMask } from "./host_facts.ts";
+
+Deno.test("parseStat() reads state and parent past a hostile command name", () => {
+  const cases: [string, { state: string; ppid: number } | undefined][] = [
+    ["123 (conmon) S 1 123 123 0", { state: "S", ppid: 1 }],
+    ["7 (a) b) (c) Z 42 7 7", { state: "Z", ppid: 42 }],
+    ["garbage", undefined],
+  ];
+  for (const [text, want] of cases) assertEquals(parseStat(text), want, text);
+});
+
+Deno.test("host facts helpers parse /proc and `runtime features`", () => {
+  const status = "Name:\tdeno\nCapEff:\t000001fffeffffff\nCapBnd:\t000001ffffffffff\n";
+  assertEquals([statusMask(status, "CapEff"), statusMask(status, "CapBnd")], [
+    "000001fffeffffff",
+    "000001ffffffffff",
+  ]);
+  assertEquals(featuresSupportRro('{"mountOptions":["ro","rro"]}'), true);
+  assertEquals(featuresSupportRro('{"mountOptions":["ro"]}'), false);
+  assertEquals(featuresSupportRro("unknown command features"), false);
+  for (
+    const [release, want] of [["6.1.0-18-amd64", true], ["5.12.0", true], ["5.11.9", false], [
+      "4.19",
+      false,
+    ]] as const
+  ) {
+    assertEquals(kernelHasRro(release), want, release);
+  }
+});
+
+Deno.test("denoHost.sleep() ends early when aborted, and writeFifo() never blocks", async () => {
+  const abort = new AbortController();
+  const t = Date.now();
+  const slept = denoHost.sleep(10_000, abort.signal);
+  abort.abort();
+  await slept;
+  assertEquals(Date.now() - t < 1000, true);
+  const dir = await Deno.makeTempDir();
+  try {
+    const fifo = `${dir}/ctl`;
+    const mk = await new Deno.Command("mkfifo", { args: [fifo] }).output();
+    if (mk.success) await denoHost.writeFifo(fifo, "2 0 0\n"); // no reader: must not hang
+    assertEquals(await denoHost.processState(2 ** 22 + 7), "gone");
+    assertEquals(await denoHost.kill(2 ** 22 + 7, "SIGTERM"), false);
+    assertEquals(await denoHost.readFile(`${dir}/missing`, 10), undefined);
+    await denoHost.remove(`${dir}/missing`);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
