@@ -1,8 +1,9 @@
 /**
  * The harness's mount leak check. critest's mount-propagation specs make host mounts under
  * /tmp/test<hex>/ and leave them when the spec fails before its own cleanup; those are critest's
- * and are removed quietly. Any other mount that appeared during the run and outlives the daemon is
- * a leak of the daemon under test and fails the run.
+ * and are removed quietly. A mount under the daemon's own directory that outlives the daemon is a
+ * leak of the daemon under test and fails the run. Mounts elsewhere belong to other processes on
+ * the machine and are none of the harness's business.
  */
 
 /** Deno refuses to read /proc/self/mountinfo without --allow-all, so ask findmnt. */
@@ -28,8 +29,14 @@ export interface LeakReport {
   leaked: string[];
 }
 
-export async function checkMountLeaks(before: Set<string>): Promise<LeakReport> {
-  const now = [...(await mountTargets())].filter((t) => !before.has(t));
+export async function checkMountLeaks(
+  before: Set<string>,
+  options: { daemonDir: string },
+): Promise<LeakReport> {
+  const ours = (t: string) => t === options.daemonDir || t.startsWith(`${options.daemonDir}/`);
+  const now = [...(await mountTargets())].filter((t) =>
+    !before.has(t) && (ours(t) || CRITEST_HOST_DIR.test(t))
+  );
   // Deepest first, so nested mounts come off before their parents.
   now.sort((a, b) => b.length - a.length);
   const report: LeakReport = { removedCritest: 0, leaked: [] };

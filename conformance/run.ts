@@ -107,10 +107,16 @@ export async function run(args: RunArgs): Promise<boolean> {
   let leaks: LeakReport = { removedCritest: 0, leaked: [] };
   const summary = await withCleanup(async (defer) => {
     const mountsBefore = await mountTargets();
-    // Registered first, so it runs last: after the daemon and every pod are gone.
-    defer(async () => (leaks = await checkMountLeaks(mountsBefore)));
     const dir = await Deno.makeTempDir({ prefix: "crio-conformance-" });
-    if (!args.keep) defer(() => Deno.remove(dir, { recursive: true }));
+    // Undos run newest first: the directory goes last, and only when nothing is left mounted in
+    // it; the leak check runs just before, after the daemon and its pods are gone.
+    if (!args.keep) {
+      defer(async () => {
+        if (leaks.leaked.length === 0) await Deno.remove(dir, { recursive: true });
+        else say(`cleanup: ${dir} kept: mounts are still in it`);
+      });
+    }
+    defer(async () => (leaks = await checkMountLeaks(mountsBefore, { daemonDir: dir })));
     defer(() => Deno.copyFile(`${dir}/daemon.log`, `${results}/daemon.log`).catch(() => {}));
     const registry = await startRegistry();
     defer(() => registry.stop());
