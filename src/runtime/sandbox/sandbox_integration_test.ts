@@ -29,7 +29,9 @@ function sh(cmd: string, args: string[]): Promise<string> {
 
 async function snapshot(dir: string) {
   const mounts = [...await hostMountPoints()].filter((m) => m.startsWith(dir)).sort();
-  const veths = (await sh("ip", ["-o", "link"])).split("\n").filter((l) => l.includes("veth"));
+  // Only the test bridge's ports: other runtimes on the machine may own veths of their own.
+  const ports = await sh("ip", ["-o", "link", "show", "master", BRIDGE]).catch(() => "");
+  const veths = ports.split("\n").filter((l) => l.includes("veth"));
   const fds = (await sh("ls", [`/proc/${Deno.pid}/fd`])).split("\n").length;
   const leases: string[] = [];
   try {
