@@ -147,7 +147,7 @@ export class RegistryClient {
         if (o.signal?.aborted || !(err instanceof TypeError) || tls || attempt >= this.#retries) {
           if (tls) throw tlsError(err, { url, certsDir: this.#certsDir });
           if (err instanceof TypeError) {
-            throw new UnavailableError(`${url}: ${errorMessage(err)}`, { cause: err });
+            throw new UnavailableError(`${url}: ${causes(err)}`, { cause: err });
           }
           throw err;
         }
@@ -327,16 +327,23 @@ function credKey(c: Credentials | undefined): string {
   return digestOf(JSON.stringify([c.username, c.password, c.identityToken, c.registryToken]));
 }
 
+/** The messages of an error and its causes ("fetch failed" alone says nothing). */
+function causes(err: unknown): string {
+  const out: string[] = [];
+  for (let e = err; e instanceof Error && out.length < 5; e = e.cause) out.push(e.message);
+  return out.join(": ");
+}
+
 /** Certificate and handshake failures: retrying cannot help, the message must say why. */
 function tlsFailure(err: Error): boolean {
-  const text = `${err.message} ${err.cause instanceof Error ? err.cause.message : ""}`;
+  const text = causes(err);
   return /certificate|UnknownIssuer|tls|handshake|InvalidContentType|corrupt message/i.test(text);
 }
 
 function tlsError(err: Error, o: { url: string; certsDir: string }): UnavailableError {
   const host = new URL(o.url).host;
   return new UnavailableError(
-    `TLS connection to registry ${host} failed: ${errorMessage(err)}; its CA must be in ` +
+    `TLS connection to registry ${host} failed: ${causes(err)}; its CA must be in ` +
       `${o.certsDir}/${host}/ca.crt or the system store, or a registry that serves plain HTTP ` +
       "must be marked insecure in registries.conf",
     { cause: err },
