@@ -7,7 +7,7 @@
  */
 
 export interface LocalRegistry {
-  /** Base URL, e.g. `http://127.0.0.1:41234`. */
+  /** Base URL, e.g. `http://127.0.0.1:41234` (`https://` when served with TLS). */
   url: string;
   /** `127.0.0.1:PORT`, the form used in image references and registries.conf. */
   host: string;
@@ -24,6 +24,24 @@ export interface StartRegistryOptions {
   stopTimeoutMs?: number;
   /** Start attempts; the free-port probe can race with other listeners. */
   attempts?: number;
+  /** Access control: htpasswd (bcrypt entries) or token (JWTs from a token server). */
+  auth?: RegistryAuth;
+  /** Serve HTTPS with this certificate; `ca` (PEM) is what the readiness probe trusts. */
+  tls?: { certificate: string; key: string; ca: string };
+  /**
+   * Storage directory to use instead of a fresh one (kept by stop()): a second instance with auth
+   * or TLS can serve what an open instance had pushed.
+   */
+  dataDir?: string;
+}
+
+export type RegistryAuth =
+  | { htpasswd: { realm: string; path: string } }
+  | { token: { realm: string; service: string; issuer: string; rootcertbundle: string } };
+
+export interface RegistryConfigOptions {
+  auth?: RegistryAuth;
+  tls?: { certificate: string; key: string };
 }
 
 const DEFAULT_BINARY = "/usr/bin/docker-registry";
@@ -47,8 +65,20 @@ export async function startRegistry(opts: StartRegistryOptions = {}): Promise<Lo
 }
 
 /** Writes the distribution config; every value is ours, nothing comes from /etc. */
-export function registryConfig(rootDir: string, addr: string): string {
+export function registryConfig(
+  rootDir: string,
+  addr: string,
+  opts: RegistryConfigOptions = {},
+): string {
   const q = (s: string) => JSON.stringify(s);
+  const section = (name: string, values: Record<string, string>, indent: string) => [
+    `${indent}${name}:`,
+    ...Object.entries(values).map(([k, v]) => `${indent}  ${k}: ${q(v)}`),
+  ];
+  const auth = opts.auth
+    ? ["auth:", ...Object.entries(opts.auth).flatMap(([k, v]) => section(k, v, "  "))]
+    : [];
+  const tls = opts.tls ? section("tls", opts.tls, "  ") : [];
   return [
     "version: 0.1",
     "log:",
@@ -65,6 +95,8 @@ export function registryConfig(rootDir: string, addr: string): string {
     "      enabled: false",
     "http:",
     `  addr: ${q(addr)}`,
+    ...tls,
+    ...auth,
     "health:",
     "  storagedriver:",
     "    enabled: false",
@@ -75,10 +107,12 @@ export function registryConfig(rootDir: string, addr: string): string {
 async function launch(dir: string, opts: StartRegistryOptions): Promise<LocalRegistry> {
   const port = freePort();
   const host = `127.0.0.1:${port}`;
-  const url = `http://${host}`;
+  const url = `${opts.tls ? "https" : "http"}://${host}`;
   const configPath = `${dir}/config.yml`;
-  await Deno.mkdir(`${dir}/data`);
-  await Deno.writeTextFile(configPath, registryConfig(`${dir}/data`, host));
+  const data = opts.dataDir ?? `${dir}/data`;
+  await Deno.mkdir(data, { recursive: true });
+  const tls = opts.tls && { certificate: opts.tls.certificate, key: opts.tls.key };
+  await Deno.writeTextFile(configPath, registryConfig(data, host, { auth: opts.auth, tls }));
 
   const child = new Deno.Command(opts.binary ?? DEFAULT_BINARY, {
     args: ["serve", configPath],
@@ -93,7 +127,11 @@ async function launch(dir: string, opts: StartRegistryOptions): Promise<LocalReg
   const stop = makeStop(child, { stderr, dir, graceMs: opts.stopTimeoutMs ?? 5000 });
 
   try {
-    await waitReady(url, { exited: child.status, timeoutMs: opts.readyTimeoutMs ?? 10_000 });
+    await waitReady(url, {
+      exited: child.status,
+      timeoutMs: opts.readyTimeoutMs ?? 10_000,
+      ca: opts.tls?.ca,
+    });
   } catch (err) {
     await stop();
     const tail = (await stderr.done).trim();
@@ -143,7 +181,20 @@ function signal(child: Deno.ChildProcess, sig: Deno.Signal): void {
 
 async function waitReady(
   url: string,
-  opts: { exited: Promise<Deno.CommandStatus>; timeoutMs: number },
+  opts: { exited: Promise<Deno.CommandStatus>; timeoutMs: number; ca?: string },
+): Promise<void> {
+  const { exited, timeoutMs } = opts;
+  const client = opts.ca ? Deno.createHttpClient({ caCerts: [opts.ca] }) : undefined;
+  try {
+    await poll(url, { exited, timeoutMs, client });
+  } finally {
+    client?.close();
+  }
+}
+
+async function poll(
+  url: string,
+  opts: { exited: Promise<Deno.CommandStatus>; timeoutMs: number; client?: Deno.HttpClient },
 ): Promise<void> {
   const { exited, timeoutMs } = opts;
   let status: Deno.CommandStatus | undefined;
@@ -151,17 +202,21 @@ async function waitReady(
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (status) throw new Error(`docker-registry exited early with code ${status.code}`);
-    if (await answers(`${url}/v2/`)) return;
+    if (await answers(`${url}/v2/`, opts.client)) return;
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`docker-registry did not answer ${url}/v2/ within ${timeoutMs} ms`);
 }
 
-async function answers(url: string): Promise<boolean> {
+/** 200, or 401 from a registry that wants credentials. */
+async function answers(url: string, client?: Deno.HttpClient): Promise<boolean> {
   try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
+    const res = await fetch(url, {
+      signal: AbortSignal.timeout(1000),
+      ...(client ? { client } : {}),
+    });
     await res.body?.cancel();
-    return res.status === 200;
+    return res.status === 200 || res.status === 401;
   } catch {
     return false;
   }

@@ -72,3 +72,16 @@ Deno.test("a registry binary that never answers is reported and cleaned up", asy
   }
   assert(error?.message.includes("did not start"), String(error));
 });
+
+Deno.test("config carries htpasswd or token auth and TLS when asked", () => {
+  const yaml = registryConfig("/d", "127.0.0.1:5000", {
+    auth: { htpasswd: { realm: "r", path: "/h" } },
+    tls: { certificate: "/c.crt", key: "/c.key" },
+  });
+  assert(yaml.includes('auth:\n  htpasswd:\n    realm: "r"\n    path: "/h"'), yaml);
+  assert(yaml.includes('  tls:\n    certificate: "/c.crt"\n    key: "/c.key"'), yaml);
+  const token = registryConfig("/d", "127.0.0.1:5000", {
+    auth: { token: { realm: "https://t/token", service: "s", issuer: "i", rootcertbundle: "/b" } },
+  });
+  assert(token.includes('  token:\n    realm: "https://t/token"\n    service: "s"'), token);
+});

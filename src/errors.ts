@@ -10,7 +10,9 @@ export type ErrorKind =
   | "DeadlineExceeded"
   | "ResourceExhausted"
   | "Unavailable"
+  | "Unauthenticated"
   | "Unimplemented"
+  | "Unknown"
   | "Internal";
 
 export class CriError extends Error {
@@ -46,6 +48,18 @@ export const ResourceExhaustedError = kindClass("ResourceExhausted");
 export type ResourceExhaustedError = InstanceType<typeof ResourceExhaustedError>;
 export const UnavailableError = kindClass("Unavailable");
 export type UnavailableError = InstanceType<typeof UnavailableError>;
+/** The registry wants credentials that were not given or were refused; names the registry. */
+export const UnauthenticatedError = kindClass("Unauthenticated");
+export type UnauthenticatedError = InstanceType<typeof UnauthenticatedError>;
+/**
+ * The signature policy refused the image. The kubelet recognizes it by the message prefix
+ * (k8s.io/cri-api ErrSignatureValidationFailed) on a status with code Unknown, as CRI-O sends it.
+ */
+export class SignatureValidationError extends CriError {
+  constructor(message: string, options?: ErrorOptions) {
+    super("Unknown", `SignatureValidationFailed: ${message}`, options);
+  }
+}
 export const UnimplementedError = kindClass("Unimplemented");
 export type UnimplementedError = InstanceType<typeof UnimplementedError>;
 export const InternalError = kindClass("Internal");

@@ -17,7 +17,9 @@ export const GRPC_CODE: Record<ErrorKind, grpc.status> = {
   DeadlineExceeded: grpc.status.DEADLINE_EXCEEDED,
   ResourceExhausted: grpc.status.RESOURCE_EXHAUSTED,
   Unavailable: grpc.status.UNAVAILABLE,
+  Unauthenticated: grpc.status.UNAUTHENTICATED,
   Unimplemented: grpc.status.UNIMPLEMENTED,
+  Unknown: grpc.status.UNKNOWN,
   Internal: grpc.status.INTERNAL,
 };
 

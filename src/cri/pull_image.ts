@@ -7,7 +7,11 @@ export function pullImage(images: ImageService): ImageServiceHandlers["PullImage
   return async (req, ctx) => {
     const name = req.image?.image ?? "";
     if (name === "") throw new InvalidArgumentError("image.image is required");
-    const rec = await images.pull(name, { auth: req.auth, signal: ctx.signal });
+    const rec = await images.pull(name, {
+      auth: req.auth,
+      signal: ctx.signal,
+      namespace: req.sandboxConfig?.metadata?.namespace || undefined,
+    });
     return { imageRef: rec.id };
   };
 }

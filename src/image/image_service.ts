@@ -11,6 +11,7 @@ import {
   errorKind,
   errorMessage,
   FailedPreconditionError,
+  SignatureValidationError,
 } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { LayerStore } from "../storage/layer_store.ts";
@@ -19,6 +20,7 @@ import { type AuthFile, fromAuthConfig, loadAuthFile } from "./auth.ts";
 import { type Digest, digestHex, digestOf } from "./digest.ts";
 import { durationMs, localCandidates, matchesPinned } from "./image_names.ts";
 import { type ImageRecord, ImageStore } from "./image_store.ts";
+import { loadPolicy } from "./policy.ts";
 import { pull, type PullObserver } from "./puller.ts";
 import { formatRef, type ImageRef, parseLookup, parseReference, repoName } from "./reference.ts";
 import {
@@ -29,6 +31,7 @@ import {
 } from "./registries_conf.ts";
 import { RegistryClient } from "./registry_client.ts";
 import { candidates, pullSources } from "./resolve.ts";
+import { checkPolicy } from "./sigstore.ts";
 
 export interface ImageMetrics extends PullObserver {
   pullSucceeded(): void;
@@ -47,6 +50,13 @@ export interface ImageServiceOptions {
   imageInUse?: (id: string) => boolean;
   /** Decompression caps (tests lower them); the layer store's defaults otherwise. */
   layerLimits?: LayerLimits;
+}
+
+export interface PullOptions {
+  auth?: AuthConfig;
+  signal: AbortSignal;
+  /** The pod's namespace (PullImageRequest.sandbox_config): picks its signature policy file. */
+  namespace?: string;
 }
 
 interface SharedPull {
@@ -105,7 +115,7 @@ export class ImageService {
     }
   }
 
-  async pull(image: string, o: { auth?: AuthConfig; signal: AbortSignal }): Promise<ImageRecord> {
+  async pull(image: string, o: PullOptions): Promise<ImageRecord> {
     try {
       const rec = await this.#sharedPull(image, o);
       this.#o.metrics?.pullSucceeded();
@@ -118,16 +128,22 @@ export class ImageService {
     }
   }
 
-  #sharedPull(image: string, o: { auth?: AuthConfig; signal: AbortSignal }) {
+  #sharedPull(image: string, o: PullOptions) {
     const ref = parseReference(image);
     const cfg = this.#o.config();
     const names = candidates(ref, { conf: this.#conf, shortNameMode: cfg.image.short_name_mode });
     const creds = fromAuthConfig(o.auth);
-    const key = `${names.map(formatRef).join(",")}|${digestOf(JSON.stringify(creds ?? {}))}`;
+    const ns = o.namespace ?? "";
+    const key = `${names.map(formatRef).join(",")}|${ns}|${digestOf(JSON.stringify(creds ?? {}))}`;
     let shared = this.#pulls.get(key);
     if (!shared) {
       const controller = new AbortController();
-      const promise = this.#pullNames(names, { creds, signal: controller.signal, image });
+      const promise = this.#pullNames(names, {
+        creds,
+        signal: controller.signal,
+        image,
+        namespace: o.namespace,
+      });
       shared = { promise, controller, waiters: 0 };
       this.#pulls.set(key, shared);
       promise.finally(() => this.#pulls.delete(key)).catch(() => {});
@@ -160,10 +176,21 @@ export class ImageService {
 
   async #pullNames(
     names: ImageRef[],
-    o: { creds?: ReturnType<typeof fromAuthConfig>; signal: AbortSignal; image: string },
+    o: {
+      creds?: ReturnType<typeof fromAuthConfig>;
+      signal: AbortSignal;
+      image: string;
+      namespace?: string;
+    },
   ): Promise<ImageRecord> {
     const cfg = this.#o.config();
     const started = performance.now();
+    const policy = await loadPolicy({
+      path: cfg.image.signature_policy,
+      dir: cfg.image.signature_policy_dir,
+      namespace: o.namespace,
+    });
+    this.#o.log.debug("signature policy", { image: o.image, policy: policy.source });
     let last: unknown;
     for (const name of names) {
       try {
@@ -180,6 +207,7 @@ export class ImageService {
           authFile: this.#authFile,
           signal: o.signal,
           progressTimeoutMs: durationMs(cfg.image.pull_progress_timeout),
+          verify: (v) => checkPolicy(this.#client, { policy, ...v }),
         });
         this.#o.log.info("image pulled", {
           image: formatRef(name),
@@ -189,7 +217,7 @@ export class ImageService {
         return rec;
       } catch (err) {
         last = err;
-        if (o.signal.aborted) break;
+        if (o.signal.aborted || err instanceof SignatureValidationError) break;
       }
     }
     throw last;

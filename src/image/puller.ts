@@ -12,6 +12,8 @@ import {
   InvalidArgumentError,
   NotFoundError,
   ResourceExhaustedError,
+  SignatureValidationError,
+  UnauthenticatedError,
 } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { LayerStore } from "../storage/layer_store.ts";
@@ -52,6 +54,11 @@ export interface PullJob {
   authFile: AuthFile;
   signal: AbortSignal;
   progressTimeoutMs: number;
+  /**
+   * The signature policy check, run on the top-level manifest digest before any blob is fetched;
+   * throws SignatureValidationError to refuse the image.
+   */
+  verify?: (a: { name: ImageRef; digest: Digest; src: Source }) => Promise<void>;
 }
 
 /** Aborts the pull when nothing arrives for timeoutMs; touch() on every bit of progress. */
@@ -77,7 +84,7 @@ class Watchdog {
   }
 }
 
-interface Source {
+export interface Source {
   ep: Endpoint;
   repo: string;
   creds?: Credentials;
@@ -89,6 +96,7 @@ export async function pull(deps: PullDeps, job: PullJob): Promise<ImageRecord> {
   const dog = new Watchdog(job.progressTimeoutMs, what);
   const signal = AbortSignal.any([job.signal, dog.controller.signal]);
   const errors: string[] = [];
+  const kinds = new Set<string>();
   try {
     for (const s of job.sources) {
       const src: Source = {
@@ -108,6 +116,9 @@ export async function pull(deps: PullDeps, job: PullJob): Promise<ImageRecord> {
         if (err instanceof InvalidArgumentError || err instanceof ResourceExhaustedError) {
           throw withContext(err, `pulling ${what}`);
         }
+        // A policy refusal is final: another mirror must not be asked for the same image.
+        if (err instanceof SignatureValidationError) throw err;
+        kinds.add(err instanceof CriError ? err.kind : "Unavailable");
         errors.push(`${formatRef(s.ref)}: ${errorMessage(err)}`);
         deps.log.debug("pull source failed", { image: what, error: errorMessage(err) });
       }
@@ -116,6 +127,7 @@ export async function pull(deps: PullDeps, job: PullJob): Promise<ImageRecord> {
     dog.stop();
   }
   const msg = `pulling ${what} failed: ${errors.join("; ")}`;
+  if (kinds.size === 1 && kinds.has("Unauthenticated")) throw new UnauthenticatedError(msg);
   throw errors.length && errors.every((e) => e.includes("not found"))
     ? new NotFoundError(msg)
     : new CriError("Unavailable", msg);
@@ -153,6 +165,7 @@ async function pullFrom(deps: PullDeps, a: PullFromArgs): Promise<ImageRecord> {
   const { src, ref } = a;
   const top = await fetchManifest(deps, src, ref.digest ?? ref.tag ?? "latest", ref.digest);
   a.touch();
+  await a.job.verify?.({ name: a.job.name, digest: top.digest, src });
   let inst = top;
   if (top.manifest.kind === "index") {
     const pick = selectPlatform(top.manifest.manifests, hostPlatform());

@@ -5,10 +5,10 @@
  * redirects followed by hand so Authorization never goes to another host; retries with backoff
  * on network errors, 429 and 5xx. Digests are validated by the caller before they get here.
  */
-import { errorMessage, NotFoundError, UnavailableError } from "../errors.ts";
+import { errorMessage, NotFoundError, UnauthenticatedError, UnavailableError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { type Challenge, type Credentials, parseChallenge } from "./auth.ts";
-import type { Digest } from "./digest.ts";
+import { type Digest, digestOf } from "./digest.ts";
 import { MANIFEST_ACCEPT, MAX_MANIFEST_BYTES } from "./manifest.ts";
 
 export interface Endpoint {
@@ -119,7 +119,11 @@ export class RegistryClient {
     const what = `${ep.host}/${o.repo} ${path}`;
     if (res.status === 404) throw new NotFoundError(`${what}: not found in the registry`);
     if (res.status === 401 || res.status === 403) {
-      throw new UnavailableError(`${what}: access denied (HTTP ${res.status}); check credentials`);
+      const given = o.creds ? "the credentials given were refused" : "no credentials were given";
+      throw new UnauthenticatedError(
+        `registry ${ep.host}: ${o.repo} ${path}: authentication required (HTTP ${res.status}); ` +
+          `${given} (PullImageRequest.auth or global_auth_file)`,
+      );
     }
     throw new UnavailableError(`${what}: HTTP ${res.status}`);
   }
@@ -139,9 +143,11 @@ export class RegistryClient {
         }
         return res;
       } catch (err) {
-        if (o.signal?.aborted || !(err instanceof TypeError) || attempt >= this.#retries) {
+        const tls = err instanceof TypeError && tlsFailure(err);
+        if (o.signal?.aborted || !(err instanceof TypeError) || tls || attempt >= this.#retries) {
+          if (tls) throw tlsError(err, { url, certsDir: this.#certsDir });
           if (err instanceof TypeError) {
-            throw new UnavailableError(`${url}: ${errorMessage(err)}`, { cause: err });
+            throw new UnavailableError(`${url}: ${causes(err)}`, { cause: err });
           }
           throw err;
         }
@@ -197,7 +203,10 @@ export class RegistryClient {
     if (!ch) return undefined;
     if (ch.scheme === "basic") {
       if (c?.username === undefined) return undefined;
-      return `Basic ${btoa(`${c.username}:${c.password ?? ""}`)}`;
+      const header = `Basic ${btoa(`${c.username}:${c.password ?? ""}`)}`;
+      // Remembered so later requests skip the 401 round trip.
+      this.#tokens.set(`${o.host}|${o.scope}|${credKey(c)}`, { header, expires: Infinity });
+      return header;
     }
     if (ch.scheme !== "bearer") return undefined;
     if (c?.registryToken) return `Bearer ${c.registryToken}`;
@@ -243,10 +252,20 @@ export class RegistryClient {
       headers,
       signal: o.signal,
       ...(client ? { client } : {}),
+    }).catch((err) => {
+      if (!(err instanceof TypeError)) throw err;
+      if (tlsFailure(err)) throw tlsError(err, { url: realm.href, certsDir: this.#certsDir });
+      throw new UnavailableError(`token server ${realm.host}: ${errorMessage(err)}`);
     });
     if (!res.ok) {
       await res.body?.cancel();
-      throw new UnavailableError(`token server ${realm.host}: HTTP ${res.status}`);
+      const msg = `token server ${realm.host} for registry ${o.host}: HTTP ${res.status}`;
+      if (res.status === 401 || res.status === 403) {
+        throw new UnauthenticatedError(
+          `${msg}; ${c ? "the credentials given were refused" : "no credentials were given"}`,
+        );
+      }
+      throw new UnavailableError(msg);
     }
     const body = JSON.parse(new TextDecoder().decode(await readLimited(res, 1 << 20, "token")));
     const token = body.token ?? body.access_token;
@@ -302,9 +321,33 @@ export class RegistryClient {
   }
 }
 
+/** Tokens are cached per credential: a wrong password must never reuse a right one's token. */
 function credKey(c: Credentials | undefined): string {
   if (!c) return "anonymous";
-  return c.username ?? (c.identityToken ? "identity" : c.registryToken ? "token" : "anonymous");
+  return digestOf(JSON.stringify([c.username, c.password, c.identityToken, c.registryToken]));
+}
+
+/** The messages of an error and its causes ("fetch failed" alone says nothing). */
+function causes(err: unknown): string {
+  const out: string[] = [];
+  for (let e = err; e instanceof Error && out.length < 5; e = e.cause) out.push(e.message);
+  return out.join(": ");
+}
+
+/** Certificate and handshake failures: retrying cannot help, the message must say why. */
+function tlsFailure(err: Error): boolean {
+  const text = causes(err);
+  return /certificate|UnknownIssuer|tls|handshake|InvalidContentType|corrupt message/i.test(text);
+}
+
+function tlsError(err: Error, o: { url: string; certsDir: string }): UnavailableError {
+  const host = new URL(o.url).host;
+  return new UnavailableError(
+    `TLS connection to registry ${host} failed: ${causes(err)}; its CA must be in ` +
+      `${o.certsDir}/${host}/ca.crt or the system store, or a registry that serves plain HTTP ` +
+      "must be marked insecure in registries.conf",
+    { cause: err },
+  );
 }
 
 type TlsOptions = Deno.CreateHttpClientOptions & Partial<Deno.TlsCertifiedKeyPem>;
