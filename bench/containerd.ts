@@ -27,6 +27,8 @@ export function containerdConfig(dir: string, o: ContainerdOptions): string {
     `runtime_type = "io.containerd.runc.v2"`,
     `[${cri}.containerd.runtimes.${name}.options]`,
     `BinaryName = ${q(binary)}`,
+    // runc's state would default to /run/containerd/runc: keep it in the temp dir.
+    `Root = ${q(`${dir}/runtime-root/${name}`)}`,
     `SystemdCgroup = false`,
   ];
   const mirrors = o.mirroredHosts.flatMap((h) => [
@@ -77,6 +79,18 @@ export function shimAddress(args: string): string | undefined {
   return at < 0 ? undefined : words[at + 1];
 }
 
+/** Where containerd 1.6 puts shim sockets, fixed at build time (not under `state`). */
+const SHIM_SOCKET_ROOT = "/run/containerd";
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.lstat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export interface Containerd {
   readonly name: "containerd";
   readonly socket: string;
@@ -95,6 +109,7 @@ export async function startContainerd(dir: string, o: ContainerdOptions): Promis
     conflist(o.network, { ipamDir: `${dir}/ipam` }),
   );
   const socket = `${dir}/containerd.sock`;
+  const hadRunDir = await exists(SHIM_SOCKET_ROOT);
   const child: Child = spawnChild("containerd", {
     args: ["--config", `${dir}/config.toml`],
     logFile: `${dir}/containerd.log`,
@@ -121,6 +136,13 @@ export async function startContainerd(dir: string, o: ContainerdOptions): Promis
         try {
           Deno.kill(pid, "SIGTERM");
         } catch { /* gone meanwhile */ }
+      }
+      // containerd 1.6 puts shim sockets under /run/containerd/s whatever its state dir is;
+      // when that dir is ours (it did not exist before), remove it once empty.
+      if (!hadRunDir) {
+        for (const d of [`${SHIM_SOCKET_ROOT}/s`, SHIM_SOCKET_ROOT]) {
+          await Deno.remove(d).catch(() => {});
+        }
       }
     },
   };

@@ -143,7 +143,10 @@ export function profileMarkdown(s: ProfileSummary): string {
     `Profiled ${
       (s.totalMs / 1000).toFixed(1)
     } s of the daemon's life; its JavaScript thread was busy ` +
-    `${(s.busyMs / 1000).toFixed(2)} s of it (samples other than idle).`,
+    `${(s.busyMs / 1000).toFixed(2)} s of it (samples other than idle). V8 samples the JS thread ` +
+    "by wall clock: time inside a synchronous op (`op_spawn_child`: fork+exec; FFI calls) or " +
+    "while the thread waits for a CPU counts as that frame's self time; `Deno ops` are native " +
+    "ops called from JavaScript.",
     "",
     ...hotTable("self time by group", s.selfByGroup),
     "",

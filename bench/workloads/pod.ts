@@ -87,7 +87,8 @@ const CTR_METRICS = [
   "StopPodSandbox+RemovePodSandbox",
 ] as const;
 
-async function ctrRound(t: Target, s: Samples, image: string): Promise<void> {
+async function ctrRound(t: Target, o: { s: Samples; image: string }): Promise<void> {
+  const { s, image } = o;
   const config = podConfig("bench-ctr");
   const [runMs, id] = await timed(() => runPod(t, config));
   try {
@@ -114,7 +115,7 @@ export async function containerLifecycle(ctx: WorkloadContext): Promise<Workload
   }
   for (const t of able) await ensureImage(t, ctx.busybox);
   for (let i = 0; i < ctx.iterations; i++) {
-    for (const t of alternate(able, i)) await ctrRound(t, s, ctx.busybox);
+    for (const t of alternate(able, i)) await ctrRound(t, { s, image: ctx.busybox });
   }
   const w = "b-ctr";
   const rows = [
