@@ -21,6 +21,7 @@ import { ImageService } from "../image/image_service.ts";
 import { daemonVersion } from "../version.ts";
 import { reload } from "./reload.ts";
 import { startSandboxes } from "../runtime/sandbox/sandboxes.ts";
+import { type Containers, startContainers } from "../runtime/container/containers.ts";
 import { installDefaultNetwork } from "../net/default_network.ts";
 
 export interface DaemonOptions {
@@ -95,9 +96,12 @@ export class Daemon {
       minor,
       log,
     });
+    // Bound late: the container service is built on the image and sandbox services.
+    let containers: Containers | undefined;
     const images = new ImageService({
       root: cfg.crio.root,
       log,
+      imageInUse: (id) => containers?.service.imageInUse(id) ?? false,
       config: () => this.config,
       metrics,
     });
@@ -109,6 +113,14 @@ export class Daemon {
       handlers: () => new Set(this.#handlers.keys()),
     });
     this.#undo.push(() => sandboxes.close());
+    containers = await startContainers(() => this.config, {
+      log,
+      sandboxes: sandboxes.service,
+      images,
+      handlers: () => this.#handlers,
+    });
+    sandboxes.service.containers = containers.service;
+    this.#undo.push(() => containers?.close());
     const server = new CriServer({
       socket: cfg.api.listen,
       schema: loadSchema(minor),
@@ -117,6 +129,7 @@ export class Daemon {
         imageFilesystems: new ImageFilesystems(cfg.crio.root),
         images,
         sandboxes,
+        containers,
       }),
       log,
       observer: metrics,
