@@ -97,11 +97,11 @@ export class Daemon {
       log,
     });
     // Bound late: the container service is built on the image and sandbox services.
-    let containers: Containers | undefined;
+    const late: { containers?: Containers } = {};
     const images = new ImageService({
       root: cfg.crio.root,
       log,
-      imageInUse: (id) => containers?.service.imageInUse(id) ?? false,
+      imageInUse: (id) => late.containers?.service.imageInUse(id) ?? false,
       config: () => this.config,
       metrics,
     });
@@ -113,14 +113,15 @@ export class Daemon {
       handlers: () => new Set(this.#handlers.keys()),
     });
     this.#undo.push(() => sandboxes.close());
-    containers = await startContainers(() => this.config, {
+    const containers = await startContainers(() => this.config, {
       log,
       sandboxes: sandboxes.service,
       images,
       handlers: () => this.#handlers,
     });
     sandboxes.service.containers = containers.service;
-    this.#undo.push(() => containers?.close());
+    late.containers = containers;
+    this.#undo.push(() => containers.close());
     const server = new CriServer({
       socket: cfg.api.listen,
       schema: loadSchema(minor),
