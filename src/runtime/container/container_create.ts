@@ -3,7 +3,7 @@
  * spec, bundle + conmon (`runtime create`). The caller runs them under withRollback, so a failure
  * anywhere leaves no mount, dir, runtime state or name behind.
  */
-import type { ContainerConfig, PodSandboxConfig } from "../../cri/gen/api.ts";
+import { type ContainerConfig, NamespaceMode, type PodSandboxConfig } from "../../cri/gen/api.ts";
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from "../../errors.ts";
 import type { ImageRecord } from "../../image/image_store.ts";
 import { buildContainerSpec } from "../../oci/spec/build.ts";
@@ -163,10 +163,11 @@ async function buildSpec(plan: ContainerPlan, o: { meta: ContainerMeta; deps: Co
     privilegedWithoutHostDevices: handler.config.privileged_without_host_devices,
   });
   const pod = plan.pod.meta;
+  const pid = podPidNamespace(plan, deps);
   const built = buildContainerSpec({
     containerId: meta.id,
     sandboxId: pod.id,
-    config: { ...plan.config, mounts: host.criMounts },
+    config: { ...pid.config, mounts: host.criMounts },
     sandboxConfig: plan.sandboxConfig,
     image: { config: imgConfig, ...meta.image },
     rootfs: meta.rootfs,
@@ -176,7 +177,7 @@ async function buildSpec(plan: ContainerPlan, o: { meta: ContainerMeta; deps: Co
     hostDevices: host.hostDevices,
     seccompText: host.seccompText,
     pod: {
-      namespaces: pod.nsPaths,
+      namespaces: { ...pod.nsPaths, ...(pid.path ? { pid: pid.path } : {}) },
       files: {
         shmPath: pod.shmPath,
         resolvPath: `${pod.runDir}/resolv.conf`,
@@ -197,4 +198,29 @@ async function buildSpec(plan: ContainerPlan, o: { meta: ContainerMeta; deps: Co
     facts: await deps.facts(meta.runtimeHandler),
   });
   return { ...built, mounts: host.criMounts };
+}
+
+/**
+ * Pods have no infra process, so no PID namespace of their own: the pod's is that of its oldest
+ * live container (joined through /proc/<pid>/ns/pid), and the first container creates it.
+ */
+function podPidNamespace(
+  plan: ContainerPlan,
+  deps: ContainerDeps,
+): { config: ContainerConfig; path?: string } {
+  const sc = plan.config.linux?.securityContext;
+  if ((sc?.namespaceOptions?.pid ?? NamespaceMode.POD) !== NamespaceMode.POD) {
+    return { config: plan.config };
+  }
+  const live = deps.store.byPod(plan.pod.id)
+    .filter((c) => (c.status.state === "running" || c.status.state === "created") && c.status.pid)
+    .filter((c) =>
+      (c.meta.config.linux?.securityContext?.namespaceOptions?.pid ?? NamespaceMode.POD) ===
+        NamespaceMode.POD
+    )
+    .sort((a, b) => (BigInt(a.meta.createdAt) < BigInt(b.meta.createdAt) ? -1 : 1));
+  if (live.length) return { config: plan.config, path: `/proc/${live[0].status.pid}/ns/pid` };
+  const namespaceOptions = { ...sc?.namespaceOptions, pid: NamespaceMode.CONTAINER };
+  const linux = { ...plan.config.linux, securityContext: { ...sc, namespaceOptions } };
+  return { config: { ...plan.config, linux } };
 }

@@ -5,6 +5,7 @@
  * 100-layer image stays well inside the one page the kernel accepts.
  */
 import { type HostRunner, runChecked } from "../../util/host_runner.ts";
+import { symlink } from "../../storage/libc.ts";
 
 export interface RootfsPaths {
   /** <root>/containers/<id>: l/, upper/, work/ (persistent: the writable layer). */
@@ -35,7 +36,8 @@ export async function mountRootfs(
   for (const [i, dir] of lowers.entries()) {
     const link = `l/${i.toString(36)}`;
     await Deno.remove(`${storageDir}/${link}`).catch(() => {});
-    await Deno.symlink(dir, `${storageDir}/${link}`);
+    // libc: Deno.symlink needs unscoped read and write permission, which the daemon lacks.
+    symlink(dir, `${storageDir}/${link}`);
     links.push(link);
   }
   // A single lower with an upper is a valid overlay; "index=off" lets a copied-up layer dir be
