@@ -2,6 +2,7 @@
 import type { RuntimeServiceHandlers } from "./gen/api.ts";
 import type { Containers } from "../runtime/container/containers.ts";
 import { containerStatus } from "./container_status.ts";
+import { containerStats, listContainerStats } from "./container_stats.ts";
 import { createContainer } from "./create_container.ts";
 import { execSync } from "./exec_sync.ts";
 import { listContainers } from "./list_containers.ts";
@@ -21,5 +22,7 @@ export function containerHandlers(c: Containers): Partial<RuntimeServiceHandlers
     ListContainers: listContainers(s),
     ExecSync: execSync(s),
     ReopenContainerLog: reopenContainerLog(s),
+    ContainerStats: containerStats(s),
+    ListContainerStats: listContainerStats(s),
   };
 }

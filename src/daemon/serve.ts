@@ -118,6 +118,7 @@ export class Daemon {
       sandboxes: sandboxes.service,
       images,
       handlers: () => this.#handlers,
+      stats: sandboxes.stats,
     });
     sandboxes.service.containers = containers.service;
     late.containers = containers;

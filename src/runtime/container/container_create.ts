@@ -4,7 +4,12 @@
  * anywhere leaves no mount, dir, runtime state or name behind.
  */
 import { type ContainerConfig, NamespaceMode, type PodSandboxConfig } from "../../cri/gen/api.ts";
-import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from "../../errors.ts";
+import {
+  FailedPreconditionError,
+  InvalidArgumentError,
+  NotFoundError,
+  UnimplementedError,
+} from "../../errors.ts";
 import type { ImageRecord } from "../../image/image_store.ts";
 import { buildContainerSpec } from "../../oci/spec/build.ts";
 import { containerLogPath } from "../../oci/spec/paths.ts";
@@ -55,6 +60,13 @@ export async function planContainer(
   const pod = deps.sandboxes.get(req.podSandboxId);
   if (pod.status.state !== "ready") {
     throw new FailedPreconditionError(`pod sandbox ${pod.id} is not ready`);
+  }
+  // Unimplemented (not InvalidArgument): the kubelet and critest then know the feature is absent.
+  const imageMount = (config.mounts ?? []).find((m) => m.image?.image);
+  if (imageMount) {
+    throw new UnimplementedError(
+      `mount ${imageMount.containerPath}: image volumes are not supported yet`,
+    );
   }
   const wanted = config.image?.image ?? "";
   if (!wanted) throw new InvalidArgumentError("container config image is required");

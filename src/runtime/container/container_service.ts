@@ -4,7 +4,13 @@
  * Exits are learnt from conmon's exit files: a watcher on the exits dir, and a check on each
  * status or list call (so a missed event only delays, never loses, an exit).
  */
-import type { ContainerFilter, CreateContainerRequest } from "../../cri/gen/api.ts";
+import type {
+  ContainerFilter,
+  ContainerStats,
+  ContainerStatsFilter,
+  CreateContainerRequest,
+} from "../../cri/gen/api.ts";
+import { containerCgroupPath, containerStats, forgetLayerUsage } from "./container_stats.ts";
 import { ContainerState } from "../../cri/gen/api.ts";
 import { AlreadyExistsError, errorMessage, FailedPreconditionError } from "../../errors.ts";
 import type { ExecSyncResult } from "../../oci/exec_sync.ts";
@@ -114,6 +120,7 @@ export class ContainerService {
       await Deno.remove(`${cfg.runtime.container_attach_socket_dir}/${c.id}`, { recursive: true })
         .catch(() => {});
       await this.#deps.store.forget(c);
+      forgetLayerUsage(c.id);
     });
   }
 
@@ -189,6 +196,21 @@ export class ContainerService {
 
   async removePod(podId: string): Promise<void> {
     for (const c of this.#deps.store.byPod(podId)) await this.remove(c.id);
+  }
+
+  async stats(idOrPrefix: string): Promise<ContainerStats> {
+    const c = await this.get(idOrPrefix);
+    const pod = this.#deps.sandboxes.list({ id: c.meta.podId })[0];
+    const driver = this.#deps.config().runtime.cgroup_manager as "systemd" | "cgroupfs";
+    return await containerStats(c, {
+      src: this.#deps.stats,
+      cgroupPath: containerCgroupPath(c, { pod, driver }),
+    });
+  }
+
+  async listStats(filter: ContainerStatsFilter = {}): Promise<ContainerStats[]> {
+    const all = await this.list(filter);
+    return await Promise.all(all.map((c) => this.stats(c.id)));
   }
 
   imageInUse(imageId: string): boolean {

@@ -14,6 +14,7 @@ import { lookPath, type ResolvedHandler } from "../../oci/runtime_handlers.ts";
 import type { HostFacts } from "../../oci/spec/build.ts";
 import { hostRunner } from "../../util/host_runner.ts";
 import type { SandboxService } from "../sandbox/sandbox_service.ts";
+import type { StatsSources } from "../sandbox/pod_stats.ts";
 import { ContainerService } from "./container_service.ts";
 import { restoreContainers } from "./container_restore.ts";
 import { ContainerStore } from "./container_store.ts";
@@ -48,6 +49,7 @@ export async function startContainers(
     sandboxes: SandboxService;
     images: ImageService;
     handlers: () => ReadonlyMap<string, ResolvedHandler>;
+    stats: StatsSources;
   },
 ): Promise<Containers> {
   const cfg = config();
@@ -83,6 +85,7 @@ export async function startContainers(
     },
     storageRoot: `${cfg.crio.root}/containers`,
     runRoot: await Deno.realPath(`${cfg.crio.runroot}/containers`),
+    stats: o.stats,
     log: o.log,
   };
   const report = await restoreContainers(deps);

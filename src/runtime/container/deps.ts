@@ -8,6 +8,7 @@ import type { ResolvedHandler } from "../../oci/runtime_handlers.ts";
 import type { SandboxService } from "../sandbox/sandbox_service.ts";
 import type { ContainerStore } from "./container_store.ts";
 import type { MountBinaries } from "./rootfs.ts";
+import type { StatsSources } from "../sandbox/pod_stats.ts";
 
 export interface ContainerDeps {
   store: ContainerStore;
@@ -24,5 +25,7 @@ export interface ContainerDeps {
   storageRoot: string;
   /** <runroot>/containers: bundles and mount points. */
   runRoot: string;
+  /** cgroup readers shared with the pod stats. */
+  stats: StatsSources;
   log: Logger;
 }
