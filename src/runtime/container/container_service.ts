@@ -131,7 +131,8 @@ export class ContainerService {
     try {
       const exit = await this.#deps.runtime(c.meta.runtimeHandler).exitRecord(c.id);
       if (!exit) return c;
-      const oomKilled = await exists(`${c.meta.bundle}/oom`);
+      // An unreadable cgroup must not hold back the exit itself.
+      const oomKilled = await this.#oomKilled(c).catch(() => false);
       return await this.#deps.store.withLock(c.id, async () => {
         const now = this.#deps.store.index.find(c.id);
         if (!now || now.status.state !== "running") return now;
@@ -141,6 +142,23 @@ export class ContainerService {
       this.#deps.log.warn("reading a container's exit failed", { id, error: errorMessage(err) });
       return c;
     }
+  }
+
+  /**
+   * conmon's `oom` file when it saw the event; else the cgroup's own count (v1 oom_control
+   * `oom_kill`, v2 memory.events), read before `runtime delete` removes the cgroup.
+   */
+  async #oomKilled(c: Container): Promise<boolean> {
+    if (await exists(`${c.meta.bundle}/oom`)) return true;
+    const src = this.#deps.stats;
+    const pod = this.#deps.sandboxes.list({ id: c.meta.podId })[0];
+    const driver = this.#deps.config().runtime.cgroup_manager as "systemd" | "cgroupfs";
+    const rel = containerCgroupPath(c, { pod, driver });
+    const file = src.cgroupVersion === "v1"
+      ? `${src.cgroupRoot}/memory${rel}/memory.oom_control`
+      : `${src.cgroupRoot}${rel}/memory.events`;
+    const text = await src.readFile(file).catch(() => "");
+    return /^oom_kill\s+[1-9]/m.test(text);
   }
 
   async get(idOrPrefix: string): Promise<Container> {

@@ -14,11 +14,19 @@ import type { ContainerDeps } from "./deps.ts";
 async function setup() {
   const dir = await Deno.makeTempDir({ prefix: "ctr-svc-" });
   const runtime = new FakeRuntime();
+  /** A container id whose memory cgroup reports an OOM kill. */
+  let oomIn = "none";
   const deps = {
     store: new ContainerStore(`${dir}/state`),
     runtime: () => runtime.asRuntime(),
     config: () => ({ runtime: { container_exits_dir: `${dir}/exits` } }),
     mounts: noMounts,
+    sandboxes: { list: () => [] },
+    stats: {
+      cgroupVersion: "v1",
+      cgroupRoot: "/cg",
+      readFile: (p: string) => Promise.resolve(p.includes(oomIn) ? "oom_kill 1\n" : "oom_kill 0\n"),
+    },
     log: new Logger({ sink: { write() {} } }),
   } as unknown as ContainerDeps;
   /** A container on disk and in the index, as create or restore leave it. */
@@ -39,7 +47,8 @@ async function setup() {
     return id;
   };
   const cleanup = () => Deno.remove(dir, { recursive: true });
-  return { dir, runtime, deps, add, service: new ContainerService(deps), cleanup };
+  const oom = (id: string) => (oomIn = id);
+  return { dir, runtime, deps, add, oom, service: new ContainerService(deps), cleanup };
 }
 
 Deno.test("start, exit file, stop and remove follow the lifecycle; stop and remove are idempotent", async () => {
@@ -66,6 +75,19 @@ Deno.test("start, exit file, stop and remove follow the lifecycle; stop and remo
     await t.service.remove(id);
     assertEquals(t.deps.store.index.find(id), undefined);
     assertEquals(t.deps.store.names.get(`k8s_${id}`), undefined);
+  } finally {
+    await t.cleanup();
+  }
+});
+
+Deno.test("an exit with an OOM kill in the container's memory cgroup is OOMKilled", async () => {
+  const t = await setup();
+  try {
+    const id = await t.add({ state: "running", pid: 9 });
+    t.oom(id);
+    t.runtime.exits.set(id, { exitCode: 137, finishedAt: new Date(5), source: "exit-file" });
+    const c = await t.service.get(id);
+    assertEquals([c.status.exitCode, c.status.reason], [137, "OOMKilled"]);
   } finally {
     await t.cleanup();
   }
