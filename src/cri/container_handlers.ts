@@ -10,6 +10,7 @@ import { removeContainer } from "./remove_container.ts";
 import { reopenContainerLog } from "./reopen_container_log.ts";
 import { startContainer } from "./start_container.ts";
 import { stopContainer } from "./stop_container.ts";
+import { updateContainerResources } from "./update_container_resources.ts";
 
 export function containerHandlers(c: Containers): Partial<RuntimeServiceHandlers> {
   const s = c.service;
@@ -22,6 +23,7 @@ export function containerHandlers(c: Containers): Partial<RuntimeServiceHandlers
     ListContainers: listContainers(s),
     ExecSync: execSync(s),
     ReopenContainerLog: reopenContainerLog(s),
+    UpdateContainerResources: updateContainerResources(s),
     ContainerStats: containerStats(s),
     ListContainerStats: listContainerStats(s),
   };

@@ -9,7 +9,9 @@ import type {
   ContainerStats,
   ContainerStatsFilter,
   CreateContainerRequest,
+  LinuxContainerResources,
 } from "../../cri/gen/api.ts";
+import { buildResources, minMemoryBytes } from "../../oci/spec/resources.ts";
 import { containerCgroupPath, containerStats, forgetLayerUsage } from "./container_stats.ts";
 import { ContainerState } from "../../cri/gen/api.ts";
 import { AlreadyExistsError, errorMessage, FailedPreconditionError } from "../../errors.ts";
@@ -179,6 +181,31 @@ export class ContainerService {
     const sel = Object.entries(filter.labelSelector ?? {});
     if (sel.length) all = all.filter((c) => sel.every(([k, v]) => c.meta.config.labels?.[k] === v));
     return all.sort((a, b) => (BigInt(a.meta.createdAt) < BigInt(b.meta.createdAt) ? -1 : 1));
+  }
+
+  /** UpdateContainerResources: limits applied through the runtime, then kept in the metadata. */
+  async updateResources(idOrPrefix: string, linux: LinuxContainerResources): Promise<void> {
+    const found = this.#deps.store.index.get(idOrPrefix);
+    await this.#deps.store.withLock(found.id, async () => {
+      const c = this.#deps.store.index.get(found.id);
+      if (!needsStop(c.status)) {
+        throw new FailedPreconditionError(`container ${c.id} is ${c.status.state}`);
+      }
+      const handler = this.#deps.handler(c.meta.runtimeHandler);
+      const built = buildResources(linux, await this.#deps.facts(c.meta.runtimeHandler), {
+        pidsLimit: this.#deps.config().runtime.pids_limit,
+        minMemory: minMemoryBytes(handler.config.container_min_memory, handler.name),
+      });
+      for (const w of built.warnings) this.#deps.log.warn(w, { container: c.id });
+      await this.#deps.runtime(c.meta.runtimeHandler).update(c.id, {
+        bundle: c.meta.bundle,
+        resources: built.resources,
+      });
+      const config = { ...c.meta.config, linux: { ...c.meta.config.linux, resources: linux } };
+      const meta = { ...c.meta, config };
+      await this.#deps.store.records.write(c.id, "meta", meta);
+      this.#deps.store.index.add({ ...c, meta });
+    });
   }
 
   async execSync(
