@@ -18,6 +18,7 @@ import { AlreadyExistsError, errorMessage, FailedPreconditionError } from "../..
 import type { ExecSyncResult } from "../../oci/exec_sync.ts";
 import { newId } from "../../storage/record_dir.ts";
 import { withRollback } from "../../util/rollback.ts";
+import { markCloseOnExec } from "../../storage/libc.ts";
 import { createContainer, planContainer, removeContainerDirs } from "./container_create.ts";
 import { canStart, type Container, exitedStatus, nanos, needsStop } from "./container_state.ts";
 import type { ContainerDeps } from "./deps.ts";
@@ -216,6 +217,7 @@ export class ContainerService {
     if (c.status.state !== "running") {
       throw new FailedPreconditionError(`container ${c.id} is not running`);
     }
+    markCloseOnExec(); // conmon runs the exec; it must not inherit the CRI socket.
     return await this.#deps.runtime(c.meta.runtimeHandler).execSync(c.id, {
       bundle: c.meta.bundle,
       cmd: o.cmd,
