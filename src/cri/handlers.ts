@@ -17,6 +17,8 @@ import { updateRuntimeConfig } from "./update_runtime_config.ts";
 import { version } from "./version.ts";
 import type { Sandboxes } from "../runtime/sandbox/sandboxes.ts";
 import { sandboxHandlers } from "./sandbox_handlers.ts";
+import type { Containers } from "../runtime/container/containers.ts";
+import { containerHandlers } from "./container_handlers.ts";
 
 export interface Services {
   runtimeInfo: RuntimeInfo;
@@ -24,6 +26,8 @@ export interface Services {
   images: ImageService;
   /** Pod sandboxes (issue #4); absent in tests that serve runtime info only. */
   sandboxes?: Sandboxes;
+  /** Containers (issue #5); absent where sandboxes are. */
+  containers?: Containers;
 }
 
 export interface HandlerTable {
@@ -39,6 +43,7 @@ export function buildHandlers(s: Services): HandlerTable {
       RuntimeConfig: runtimeConfig(s.runtimeInfo),
       UpdateRuntimeConfig: updateRuntimeConfig(s.runtimeInfo),
       ...(s.sandboxes ? sandboxHandlers(s.sandboxes) : {}),
+      ...(s.containers ? containerHandlers(s.containers) : {}),
     },
     ImageService: {
       ImageFsInfo: imageFsInfo(s.imageFilesystems),

@@ -5,6 +5,7 @@
  */
 import type { Config } from "../config/options.ts";
 import { lookPath } from "../oci/runtime_handlers.ts";
+import { HELPER_BINARIES } from "../oci/host.ts";
 import { libcPath } from "../storage/libc.ts";
 
 function dirOf(path: string): string {
@@ -114,13 +115,20 @@ export function daemonPermissions(p: PermissionInputs): string[] {
     c.network.network_dir.replace(/\/$/, ""),
     ...podPinDirs(c),
   ];
+  // Containers: CRI mount sources and seccomp profiles may be anywhere on the node (hostPath
+  // volumes), so reads are not scoped; writes are only where the kubelet and critest keep pod
+  // logs and mount sources a container asks to be created (CRI-O creates absent sources).
+  const containerWrites = ["/var/log/pods", "/var/lib/kubelet", "/tmp"];
   const binaries = [] as string[];
   for (const [name, h] of Object.entries(c.runtime.runtimes)) {
     binaries.push(lookPath(h.runtime_path || name) ?? "");
     binaries.push(lookPath(h.monitor_path || c.runtime.conmon || "conmon") ?? "");
   }
   binaries.push(...podBinaries(c));
+  // The OCI code reads /proc and /sys, and signals, through these (Deno refuses it directly).
+  binaries.push(...Object.values(HELPER_BINARIES));
   const read = [
+    "/",
     ...owned,
     p.configFile,
     p.configDir,
@@ -139,7 +147,7 @@ export function daemonPermissions(p: PermissionInputs): string[] {
   // would break pulls that CRI-O allows. Cloud metadata addresses stay denied.
   return [
     `--allow-read=${uniq(read).join(",")}`,
-    `--allow-write=${uniq(owned).join(",")}`,
+    `--allow-write=${uniq([...owned, ...containerWrites]).join(",")}`,
     "--allow-net",
     `--deny-net=${DENY_NET.join(",")}`,
     // Layer extraction calls lchown/utimensat/lsetxattr/mknod in libc, and nothing else.

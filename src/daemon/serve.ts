@@ -21,7 +21,9 @@ import { ImageService } from "../image/image_service.ts";
 import { daemonVersion } from "../version.ts";
 import { reload } from "./reload.ts";
 import { startSandboxes } from "../runtime/sandbox/sandboxes.ts";
+import { type Containers, startContainers } from "../runtime/container/containers.ts";
 import { installDefaultNetwork } from "../net/default_network.ts";
+import { markCloseOnExec } from "../storage/libc.ts";
 
 export interface DaemonOptions {
   loaded: LoadResult;
@@ -95,9 +97,12 @@ export class Daemon {
       minor,
       log,
     });
+    // Bound late: the container service is built on the image and sandbox services.
+    const late: { containers?: Containers } = {};
     const images = new ImageService({
       root: cfg.crio.root,
       log,
+      imageInUse: (id) => late.containers?.service.imageInUse(id) ?? false,
       config: () => this.config,
       metrics,
     });
@@ -109,6 +114,16 @@ export class Daemon {
       handlers: () => new Set(this.#handlers.keys()),
     });
     this.#undo.push(() => sandboxes.close());
+    const containers = await startContainers(() => this.config, {
+      log,
+      sandboxes: sandboxes.service,
+      images,
+      handlers: () => this.#handlers,
+      stats: sandboxes.stats,
+    });
+    sandboxes.service.containers = containers.service;
+    late.containers = containers;
+    this.#undo.push(() => containers.close());
     const server = new CriServer({
       socket: cfg.api.listen,
       schema: loadSchema(minor),
@@ -117,6 +132,7 @@ export class Daemon {
         imageFilesystems: new ImageFilesystems(cfg.crio.root),
         images,
         sandboxes,
+        containers,
       }),
       log,
       observer: metrics,
@@ -124,6 +140,8 @@ export class Daemon {
       maxSendBytes: cfg.api.grpc_max_send_msg_size,
     });
     await server.listen();
+    // The listener must not be inherited by helpers that outlive the daemon (conmon).
+    markCloseOnExec();
     this.#undo.push(() => server.close());
     if (metrics) {
       this.#metricsServer = serveMetrics(metrics, {

@@ -110,9 +110,11 @@ export async function startConmon(
 ): Promise<StartedConmon> {
   const f = bundleFiles(a.bundle);
   const started = host.now();
+  // In the bundle, as CRI-O runs it: conmon writes its `oom` file into its working directory.
   const launcher = await host.run(a.conmonPath, conmonArgs(a), {
     env: a.env,
     timeoutMs: a.timeoutMs,
+    cwd: a.bundle,
   });
   if (launcher.code !== 0) {
     throw new InternalError(

@@ -40,7 +40,8 @@ export interface OciHost {
   run(
     cmd: string,
     args: string[],
-    options?: { timeoutMs?: number; env?: Record<string, string> },
+    /** cwd: conmon writes its `oom` file into its working directory (the bundle). */
+    options?: { timeoutMs?: number; env?: Record<string, string>; cwd?: string },
   ): Promise<RunResult>;
   spawn(cmd: string, args: string[], options?: { env?: Record<string, string> }): HostChild;
   /** At most maxBytes (the rest is not read); undefined when the file does not exist. */
@@ -133,9 +134,10 @@ async function procStat(pid: number): Promise<{ state: string; ppid: number } | 
   return text === undefined ? undefined : parseStat(text);
 }
 
-function spawn(cmd: string, args: string[], env?: Record<string, string>) {
+function spawn(cmd: string, args: string[], env?: Record<string, string>, cwd?: string) {
   return new Deno.Command(cmd, {
     args,
+    ...(cwd ? { cwd } : {}),
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
@@ -146,9 +148,9 @@ function spawn(cmd: string, args: string[], env?: Record<string, string>) {
 async function run(
   cmd: string,
   args: string[],
-  options: { timeoutMs?: number; env?: Record<string, string> } = {},
+  options: { timeoutMs?: number; env?: Record<string, string>; cwd?: string } = {},
 ): Promise<RunResult> {
-  const child = spawn(cmd, args, options.env);
+  const child = spawn(cmd, args, options.env, options.cwd);
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;

@@ -163,6 +163,18 @@ export class OciRuntime {
     }
   }
 
+  /** Applies new resource limits to a live container (`runtime update --resources`). */
+  async update(id: string, options: { bundle: string; resources: object }): Promise<void> {
+    const file = `${options.bundle}/update-${crypto.randomUUID().slice(0, 8)}.json`;
+    await this.#host.writeFile(file, JSON.stringify(options.resources));
+    try {
+      const r = await this.#runtime(["update", "--resources", file, id]);
+      if (!r.ok) throw new InternalError(`${this.#o.name} update ${id}: ${r.stderr}`);
+    } finally {
+      await this.#host.remove(file);
+    }
+  }
+
   /** Idempotent: deleting a container the runtime does not know succeeds. */
   async delete(id: string): Promise<void> {
     const r = await this.#runtime(["delete", "--force", id]);

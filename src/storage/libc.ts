@@ -19,6 +19,7 @@ const SYMBOLS = {
   symlink: { parameters: ["buffer", "buffer"], result: "i32" },
   lgetxattr: { parameters: ["buffer", "buffer", "buffer", "usize"], result: "isize" },
   mknod: { parameters: ["buffer", "u32", "u64"], result: "i32" },
+  close_range: { parameters: ["u32", "u32", "i32"], result: "i32" },
   __errno_location: { parameters: [], result: "pointer" },
 } as const;
 
@@ -59,6 +60,17 @@ function check(rc: number, call: string, path: string): void {
   const p = symbols().__errno_location();
   const errno = p ? new Deno.UnsafePointerView(p).getInt32() : 0;
   throw new Error(`${call} ${path}: ${ERRNO_NAMES[errno] ?? `errno ${errno}`}`);
+}
+
+const CLOSE_RANGE_CLOEXEC = 4;
+
+/**
+ * Marks every fd from `first` up close-on-exec (close_range(2), Linux 5.11). Some fds the Node
+ * compatibility layer opens (the gRPC listener, its connections) are inheritable, and conmon,
+ * which outlives the daemon, would otherwise keep the CRI socket listening after a crash.
+ */
+export function markCloseOnExec(first = 3): void {
+  check(symbols().close_range(first, 0xffffffff, CLOSE_RANGE_CLOEXEC), "close_range", `${first}`);
 }
 
 export function lchown(path: string, uid: number, gid: number): void {

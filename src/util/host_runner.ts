@@ -14,6 +14,8 @@ export interface RunOptions {
   /** Added to the inherited environment (CNI plugins need PATH to find iptables). */
   env?: Record<string, string>;
   stdin?: string;
+  /** Working directory: overlay's lowerdir uses short relative links, resolved from here. */
+  cwd?: string;
 }
 
 export interface HostRunner {
@@ -27,6 +29,7 @@ export const hostRunner: HostRunner = {
     const child = new Deno.Command(cmd, {
       args: [...(options.args ?? [])],
       env: options.env,
+      cwd: options.cwd,
       stdin: options.stdin === undefined ? "null" : "piped",
       stdout: "piped",
       stderr: "piped",

@@ -58,8 +58,8 @@ export function parseNetDev(text: string): NetworkInterfaceUsage[] {
   return out;
 }
 
-async function cgroupStats(pod: Pod, src: StatsSources, ts: string) {
-  const rel = pod.meta.cgroupPath;
+/** CPU, memory and pids of the cgroup at rel (below each hierarchy's root); containers use it too. */
+export async function cgroupStats(rel: string, src: StatsSources, ts: string) {
   const v1 = (ctl: string, file: string) => `${src.cgroupRoot}/${ctl}${rel}/${file}`;
   const v2 = (file: string) => `${src.cgroupRoot}${rel}/${file}`;
   const s: LinuxPodSandboxStats = {};
@@ -116,7 +116,7 @@ async function networkStats(pod: Pod, src: StatsSources, ts: string) {
 
 export async function podStats(pod: Pod, src: StatsSources): Promise<PodSandboxStats> {
   const ts = (BigInt(Date.now()) * 1_000_000n).toString();
-  const linux = await cgroupStats(pod, src, ts);
+  const linux = await cgroupStats(pod.meta.cgroupPath, src, ts);
   const network = await networkStats(pod, src, ts);
   if (network) linux.network = network;
   linux.containers = [];

@@ -53,7 +53,7 @@ function field(path: string, value: unknown, re: RegExp): string {
 }
 
 /** JSON with sorted keys, so two decodings of the same request hash alike. */
-function canonical(v: unknown): string {
+export function canonical(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonical).join(",")}]`;
   if (v && typeof v === "object") {
     const entries = Object.entries(v).filter(([, x]) => x !== undefined).sort(([a], [b]) =>
@@ -64,7 +64,7 @@ function canonical(v: unknown): string {
   return JSON.stringify(v);
 }
 
-async function sha256(text: string): Promise<string> {
+export async function sha256(text: string): Promise<string> {
   const d = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
   return [...new Uint8Array(d)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }

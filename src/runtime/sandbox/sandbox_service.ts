@@ -19,8 +19,16 @@ export interface SandboxServiceOptions {
   planContext: () => PlanContext;
 }
 
+/** What the container service does to a pod's containers before the pod is stopped or removed. */
+export interface PodContainerHooks {
+  stopPod(podId: string): Promise<void>;
+  removePod(podId: string): Promise<void>;
+}
+
 export class SandboxService {
   readonly #o: SandboxServiceOptions;
+  /** Set once the container service exists (it is built on this one). */
+  containers?: PodContainerHooks;
   /** Requests being served, by reserved name: a kubelet retry waits for the first one. */
   readonly #inFlight = new Map<string, { hash: string; done: Promise<Pod> }>();
 
@@ -68,6 +76,7 @@ export class SandboxService {
   async stop(idOrPrefix: string): Promise<void> {
     const found = this.#deps.store.index.find(idOrPrefix);
     if (!found) return;
+    await this.containers?.stopPod(found.id);
     await this.#deps.store.withLock(found.id, async () => {
       const pod = this.#deps.store.index.find(found.id);
       if (!pod || !canStop(pod.status)) return;
@@ -83,6 +92,7 @@ export class SandboxService {
     const found = this.#deps.store.index.find(idOrPrefix);
     if (!found) return;
     await this.stop(found.id);
+    await this.containers?.removePod(found.id);
     await this.#deps.store.withLock(found.id, async () => {
       const pod = this.#deps.store.index.find(found.id);
       if (!pod) return;

@@ -1,0 +1,11 @@
+import type { RuntimeServiceHandlers } from "./gen/api.ts";
+import type { ContainerService } from "../runtime/container/container_service.ts";
+import { InvalidArgumentError } from "../errors.ts";
+
+export function startContainer(s: ContainerService): RuntimeServiceHandlers["StartContainer"] {
+  return async (req) => {
+    if (!req.containerId) throw new InvalidArgumentError("container_id is required");
+    await s.start(req.containerId);
+    return {};
+  };
+}

@@ -1,0 +1,288 @@
+/**
+ * The container half of the runtime service: Create, Start, Stop, Remove, Status, List, ExecSync,
+ * ReopenContainerLog. Handlers in src/cri/ call it; it throws the typed errors of src/errors.ts.
+ * Exits are learnt from conmon's exit files: a watcher on the exits dir, and a check on each
+ * status or list call (so a missed event only delays, never loses, an exit).
+ */
+import type {
+  ContainerFilter,
+  ContainerStats,
+  ContainerStatsFilter,
+  CreateContainerRequest,
+  LinuxContainerResources,
+} from "../../cri/gen/api.ts";
+import { buildResources, minMemoryBytes } from "../../oci/spec/resources.ts";
+import { containerCgroupPath, containerStats, forgetLayerUsage } from "./container_stats.ts";
+import { ContainerState } from "../../cri/gen/api.ts";
+import { AlreadyExistsError, errorMessage, FailedPreconditionError } from "../../errors.ts";
+import type { ExecSyncResult } from "../../oci/exec_sync.ts";
+import { newId } from "../../storage/record_dir.ts";
+import { withRollback } from "../../util/rollback.ts";
+import { markCloseOnExec } from "../../storage/libc.ts";
+import { createContainer, planContainer, removeContainerDirs } from "./container_create.ts";
+import { canStart, type Container, exitedStatus, nanos, needsStop } from "./container_state.ts";
+import type { ContainerDeps } from "./deps.ts";
+import { unmountRootfs } from "./rootfs.ts";
+
+export class ContainerService {
+  readonly #deps: ContainerDeps;
+  /** Requests being served, by reserved name: a kubelet retry waits for the first one. */
+  readonly #inFlight = new Map<string, { hash: string; done: Promise<Container> }>();
+
+  constructor(deps: ContainerDeps) {
+    this.#deps = deps;
+  }
+
+  /** Creates a container, or returns the one a same-config earlier request created. */
+  async create(req: CreateContainerRequest): Promise<string> {
+    const plan = await planContainer(req, this.#deps);
+    const { store } = this.#deps;
+    const flight = this.#inFlight.get(plan.name);
+    if (flight?.hash === plan.requestHash) return (await flight.done).id;
+    const held = store.names.get(plan.name);
+    if (held) {
+      const c = store.index.find(held.id);
+      if (held.key === plan.requestHash && c) return c.id;
+      throw new AlreadyExistsError(
+        `container name ${JSON.stringify(plan.name)} is reserved for ${held.id}`,
+      );
+    }
+    const id = newId();
+    // Reserved before any await, so a concurrent request sees it.
+    store.names.reserve(plan.name, { id, key: plan.requestHash });
+    const done = withRollback(
+      (rb) => createContainer(plan, { id, deps: this.#deps, rollback: rb }),
+      (failures) => this.#deps.log.error("container rollback incomplete", { id, failures }),
+    );
+    this.#inFlight.set(plan.name, { hash: plan.requestHash, done });
+    try {
+      return (await done).id;
+    } catch (err) {
+      store.names.release(plan.name, id);
+      throw err;
+    } finally {
+      this.#inFlight.delete(plan.name);
+    }
+  }
+
+  async start(idOrPrefix: string): Promise<void> {
+    const found = this.#deps.store.index.get(idOrPrefix);
+    await this.#deps.store.withLock(found.id, async () => {
+      const c = this.#deps.store.index.get(found.id);
+      if (!canStart(c.status)) {
+        throw new FailedPreconditionError(
+          `container ${c.id} is ${c.status.state}, not created; it cannot be started`,
+        );
+      }
+      const runtime = this.#deps.runtime(c.meta.runtimeHandler);
+      try {
+        await runtime.start(c.id);
+      } catch (err) {
+        await this.#deps.store.update(
+          c.id,
+          (s) =>
+            exitedStatus(s, { exitCode: 128, finishedAt: new Date(), message: errorMessage(err) }),
+        );
+        throw err;
+      }
+      await this.#deps.store.update(c.id, (s) => ({ ...s, state: "running", startedAt: nanos() }));
+    });
+    await this.refresh(found.id);
+  }
+
+  /** Stops a container: its stop signal, SIGKILL after timeoutSeconds. Unknown ids succeed. */
+  async stop(idOrPrefix: string, timeoutSeconds: number): Promise<void> {
+    const found = this.#deps.store.index.find(idOrPrefix);
+    if (!found) return;
+    await this.#deps.store.withLock(found.id, async () => {
+      const c = this.#deps.store.index.find(found.id);
+      if (!c || !needsStop(c.status)) return;
+      const runtime = this.#deps.runtime(c.meta.runtimeHandler);
+      const exit = await runtime.stop(c.id, {
+        bundle: c.meta.bundle,
+        signal: c.meta.stopSignal,
+        timeoutSeconds: Math.max(0, timeoutSeconds),
+      });
+      await this.#deps.store.update(c.id, (s) => exitedStatus(s, exit));
+    });
+  }
+
+  /** Removes a container (stopping it first); unknown ids succeed. */
+  async remove(idOrPrefix: string): Promise<void> {
+    const found = this.#deps.store.index.find(idOrPrefix);
+    if (!found) return;
+    await this.stop(found.id, 0);
+    await this.#deps.store.withLock(found.id, async () => {
+      const c = this.#deps.store.index.find(found.id);
+      if (!c) return;
+      await this.#deps.runtime(c.meta.runtimeHandler).delete(c.id);
+      await unmountRootfs(c.meta.rootfs, this.#deps.mounts);
+      await removeContainerDirs(c.meta);
+      const cfg = this.#deps.config();
+      await Deno.remove(`${cfg.runtime.container_exits_dir}/${c.id}`).catch(() => {});
+      await Deno.remove(`${cfg.runtime.container_attach_socket_dir}/${c.id}`, { recursive: true })
+        .catch(() => {});
+      await this.#deps.store.forget(c);
+      forgetLayerUsage(c.id);
+    });
+  }
+
+  /** Picks up an exit conmon recorded; never throws (a status call must not fail on it). */
+  async refresh(id: string): Promise<Container | undefined> {
+    const c = this.#deps.store.index.find(id);
+    if (!c || c.status.state !== "running") return c;
+    try {
+      const exit = await this.#deps.runtime(c.meta.runtimeHandler).exitRecord(c.id);
+      if (!exit) return c;
+      // An unreadable cgroup must not hold back the exit itself.
+      const oomKilled = await this.#oomKilled(c).catch(() => false);
+      return await this.#deps.store.withLock(c.id, async () => {
+        const now = this.#deps.store.index.find(c.id);
+        if (!now || now.status.state !== "running") return now;
+        return await this.#deps.store.update(c.id, (s) => exitedStatus(s, { ...exit, oomKilled }));
+      });
+    } catch (err) {
+      this.#deps.log.warn("reading a container's exit failed", { id, error: errorMessage(err) });
+      return c;
+    }
+  }
+
+  /**
+   * conmon's `oom` file when it saw the event; else the cgroup's own count (v1 oom_control
+   * `oom_kill`, v2 memory.events), read before `runtime delete` removes the cgroup.
+   */
+  async #oomKilled(c: Container): Promise<boolean> {
+    if (await exists(`${c.meta.bundle}/oom`)) return true;
+    const src = this.#deps.stats;
+    const pod = this.#deps.sandboxes.list({ id: c.meta.podId })[0];
+    const driver = this.#deps.config().runtime.cgroup_manager as "systemd" | "cgroupfs";
+    const rel = containerCgroupPath(c, { pod, driver });
+    const file = src.cgroupVersion === "v1"
+      ? `${src.cgroupRoot}/memory${rel}/memory.oom_control`
+      : `${src.cgroupRoot}${rel}/memory.events`;
+    const text = await src.readFile(file).catch(() => "");
+    return /^oom_kill\s+[1-9]/m.test(text);
+  }
+
+  async get(idOrPrefix: string): Promise<Container> {
+    const c = this.#deps.store.index.get(idOrPrefix);
+    return (await this.refresh(c.id)) ?? c;
+  }
+
+  async list(filter: ContainerFilter = {}): Promise<Container[]> {
+    const { store } = this.#deps;
+    let all = store.index.list();
+    if (filter.id) all = all.filter((c) => c.id.startsWith(filter.id!));
+    if (filter.podSandboxId) all = all.filter((c) => c.meta.podId.startsWith(filter.podSandboxId!));
+    all = await Promise.all(all.map(async (c) => (await this.refresh(c.id)) ?? c));
+    if (filter.state) {
+      const want = filter.state.state ?? ContainerState.CONTAINER_CREATED;
+      all = all.filter((c) => criState(c) === want);
+    }
+    const sel = Object.entries(filter.labelSelector ?? {});
+    if (sel.length) all = all.filter((c) => sel.every(([k, v]) => c.meta.config.labels?.[k] === v));
+    return all.sort((a, b) => (BigInt(a.meta.createdAt) < BigInt(b.meta.createdAt) ? -1 : 1));
+  }
+
+  /** UpdateContainerResources: limits applied through the runtime, then kept in the metadata. */
+  async updateResources(idOrPrefix: string, linux: LinuxContainerResources): Promise<void> {
+    const found = this.#deps.store.index.get(idOrPrefix);
+    await this.#deps.store.withLock(found.id, async () => {
+      const c = this.#deps.store.index.get(found.id);
+      if (!needsStop(c.status)) {
+        throw new FailedPreconditionError(`container ${c.id} is ${c.status.state}`);
+      }
+      const handler = this.#deps.handler(c.meta.runtimeHandler);
+      const built = buildResources(linux, await this.#deps.facts(c.meta.runtimeHandler), {
+        pidsLimit: this.#deps.config().runtime.pids_limit,
+        minMemory: minMemoryBytes(handler.config.container_min_memory, handler.name),
+      });
+      for (const w of built.warnings) this.#deps.log.warn(w, { container: c.id });
+      await this.#deps.runtime(c.meta.runtimeHandler).update(c.id, {
+        bundle: c.meta.bundle,
+        resources: built.resources,
+      });
+      const config = { ...c.meta.config, linux: { ...c.meta.config.linux, resources: linux } };
+      const meta = { ...c.meta, config };
+      await this.#deps.store.records.write(c.id, "meta", meta);
+      this.#deps.store.index.add({ ...c, meta });
+    });
+  }
+
+  async execSync(
+    idOrPrefix: string,
+    o: { cmd: string[]; timeoutSeconds: number },
+  ): Promise<ExecSyncResult> {
+    const c = await this.get(idOrPrefix);
+    if (c.status.state !== "running") {
+      throw new FailedPreconditionError(`container ${c.id} is not running`);
+    }
+    markCloseOnExec(); // conmon runs the exec; it must not inherit the CRI socket.
+    return await this.#deps.runtime(c.meta.runtimeHandler).execSync(c.id, {
+      bundle: c.meta.bundle,
+      cmd: o.cmd,
+      timeoutSeconds: o.timeoutSeconds,
+    });
+  }
+
+  async reopenLog(idOrPrefix: string): Promise<void> {
+    const c = await this.get(idOrPrefix);
+    if (c.status.state !== "running") {
+      throw new FailedPreconditionError(`container ${c.id} is not running`);
+    }
+    await this.#deps.runtime(c.meta.runtimeHandler).reopenLog(c.id, {
+      bundle: c.meta.bundle,
+      logPath: c.meta.logPath,
+    });
+  }
+
+  /** StopPodSandbox: the pod's containers stop first (CRI-O gives them no grace period). */
+  async stopPod(podId: string): Promise<void> {
+    for (const c of this.#deps.store.byPod(podId)) await this.stop(c.id, 0);
+  }
+
+  async removePod(podId: string): Promise<void> {
+    for (const c of this.#deps.store.byPod(podId)) await this.remove(c.id);
+  }
+
+  async stats(idOrPrefix: string): Promise<ContainerStats> {
+    const c = await this.get(idOrPrefix);
+    const pod = this.#deps.sandboxes.list({ id: c.meta.podId })[0];
+    const driver = this.#deps.config().runtime.cgroup_manager as "systemd" | "cgroupfs";
+    return await containerStats(c, {
+      src: this.#deps.stats,
+      cgroupPath: containerCgroupPath(c, { pod, driver }),
+    });
+  }
+
+  async listStats(filter: ContainerStatsFilter = {}): Promise<ContainerStats[]> {
+    const all = await this.list(filter);
+    return await Promise.all(all.map((c) => this.stats(c.id)));
+  }
+
+  imageInUse(imageId: string): boolean {
+    return this.#deps.store.index.list().some((c) => c.meta.image.id === imageId);
+  }
+}
+
+export function criState(c: Container): ContainerState {
+  switch (c.status.state) {
+    case "running":
+      return ContainerState.CONTAINER_RUNNING;
+    case "exited":
+      return ContainerState.CONTAINER_EXITED;
+    case "created":
+      return ContainerState.CONTAINER_CREATED;
+    default:
+      return ContainerState.CONTAINER_UNKNOWN;
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.lstat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
