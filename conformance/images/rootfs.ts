@@ -1,6 +1,6 @@
 /**
  * Root filesystem pieces for the test images: a busybox base like the
- * upstream busybox images (one static binary plus a link per applet), account
+ * upstream busybox images (one static binary plus a hard link per applet), account
  * files, and small shell programs standing in for what busybox lacks.
  */
 
@@ -134,7 +134,9 @@ export async function busyboxRootfs(opts: BusyboxRootfsOptions = {}): Promise<Ta
   entries.push({ type: "file", path: "bin/busybox", mode: 0o755, data: binary });
   for (const applet of applets) {
     if (applet === "bin/busybox") continue;
-    entries.push({ type: "symlink", path: applet, target: "/bin/busybox" });
+    // Hard links, as upstream busybox images have them: masking one applet path (critest's
+    // MaskedPaths spec masks /bin/ls) must not mask the binary every other applet runs.
+    entries.push({ type: "hardlink", path: applet, target: "bin/busybox" });
   }
   const names = new Set(applets.map((a) => a.slice(a.lastIndexOf("/") + 1)));
   if (!names.has("pgrep")) entries.push(shellScript("usr/bin/pgrep", PGREP));
