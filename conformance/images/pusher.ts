@@ -46,10 +46,28 @@ export async function hasBlob(target: PushTarget, digest: string): Promise<boole
  * were sent. `mountFrom` names a repository known to hold the blob, so the
  * registry can link it instead of receiving it again.
  */
-export async function pushBlob(
+export function pushBlob(
   target: PushTarget,
   blob: Pick<StoredBlob, "digest" | "bytes">,
   opts: { mountFrom?: string } = {},
+): Promise<boolean> {
+  // Two images sharing a layer are pushed at once; concurrent commits of the same blob to one
+  // repository race inside the registry's filesystem driver (a manifest PUT in between sees
+  // "blob unknown"), so each blob goes to each repository once at a time.
+  const key = `${target.registry}/${target.repo}@${blob.digest}`;
+  const running = inflight.get(key);
+  if (running) return running.then(() => false);
+  const p = uploadBlob(target, blob, opts).finally(() => inflight.delete(key));
+  inflight.set(key, p);
+  return p;
+}
+
+const inflight = new Map<string, Promise<boolean>>();
+
+async function uploadBlob(
+  target: PushTarget,
+  blob: Pick<StoredBlob, "digest" | "bytes">,
+  opts: { mountFrom?: string },
 ): Promise<boolean> {
   if (await hasBlob(target, blob.digest)) return false;
   const base = baseUrl(target);
