@@ -145,7 +145,9 @@ async function pushRecipe(
   }
   const digests = new Map<string, string>();
   for (const [repo, tags] of byRepo) {
-    const digest = await pushImage({ registry, repo }, ctx.image, { tags, mounts: ctx.mounts });
+    const push = () => pushImage({ registry, repo }, ctx.image, { tags, mounts: ctx.mounts });
+    // One retry: pushes are idempotent, and a loaded machine has shown a registry-side race.
+    const digest = await push().catch(() => push());
     digests.set(repo, digest);
   }
   return recipe.refs.map((upstreamRef) => {
