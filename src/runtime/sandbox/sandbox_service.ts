@@ -108,6 +108,24 @@ export class SandboxService {
     return this.#deps.store.index.get(idOrPrefix);
   }
 
+  /**
+   * UpdatePodSandboxResources: the kubelet owns the pod-level cgroup and has already resized it;
+   * like CRI-O without NRI plugins, the runtime has nothing to apply, so it checks that the pod
+   * exists and is not being torn down, and logs what the kubelet reported.
+   */
+  noteResources(idOrPrefix: string, resources: { overhead?: unknown; resources?: unknown }): Pod {
+    const pod = this.get(idOrPrefix);
+    if (pod.status.state !== "ready") {
+      throw new FailedPreconditionError(`pod sandbox ${pod.id} is not ready`);
+    }
+    this.#deps.log.info("pod sandbox resources updated by the kubelet", {
+      pod: pod.id,
+      overhead: JSON.stringify(resources.overhead ?? {}),
+      resources: JSON.stringify(resources.resources ?? {}),
+    });
+    return pod;
+  }
+
   list(filter: PodSandboxFilter = {}): Pod[] {
     const { store } = this.#deps;
     let pods = store.index.list();

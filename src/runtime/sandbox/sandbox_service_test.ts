@@ -208,3 +208,27 @@ Deno.test("restorePods() cleans half-made pods and marks pods without netns not 
   assertEquals(await t.leaks(), []);
   await Deno.remove(t.dir, { recursive: true });
 });
+
+Deno.test("SandboxService.noteResources(): ready pods only; unknown ids are NotFound", async () => {
+  const t = await setup();
+  const id = await t.service.run(req());
+  assertEquals(t.service.noteResources(id, { resources: { cpuShares: 512 } }).id, id);
+  await t.service.stop(id);
+  let refused = "";
+  try {
+    t.service.noteResources(id, {});
+  } catch (err) {
+    refused = (err as Error).name;
+  }
+  assertEquals(refused, "FailedPreconditionError");
+  let missing = "";
+  try {
+    t.service.noteResources("0123456789abcdef", {});
+  } catch (err) {
+    missing = (err as Error).name;
+  }
+  assertEquals(missing, "NotFoundError");
+  await t.service.remove(id);
+  assertEquals(await t.leaks(), []);
+  await Deno.remove(t.dir, { recursive: true });
+});
