@@ -4,6 +4,7 @@
  * socket, namespaces dir, CNI config dir and registries.conf, all in a temp dir. Logging at info
  * (debug logging is not what a node runs); CRIO_DENO_FLAGS adds --cpu-prof when asked.
  */
+import { daemonConfig } from "../conformance/daemon.ts";
 import { type Child, spawnChild, waitFor } from "../conformance/process.ts";
 import { type BenchNetwork, conflist } from "./cni.ts";
 import { listProcesses } from "./procfs.ts";
@@ -18,35 +19,6 @@ export interface CrioOptions {
   cpuProfDir?: string;
 }
 
-export function crioConfig(dir: string, o: { runtime: string }): string {
-  return `# Written by crio-deno's bench: everything lives under ${dir}.
-[crio]
-root = "${dir}/root"
-runroot = "${dir}/run"
-log_dir = "${dir}/logs"
-version_file = "${dir}/run/version"
-clean_shutdown_file = "${dir}/clean.shutdown"
-
-[crio.api]
-listen = "${dir}/crio.sock"
-
-[crio.runtime]
-default_runtime = "${o.runtime}"
-cgroup_manager = "cgroupfs"
-container_exits_dir = "${dir}/exits"
-container_attach_socket_dir = "${dir}/attach"
-namespaces_dir = "${dir}/ns"
-log_level = "info"
-
-[crio.network]
-network_dir = "${dir}/cni/net.d/"
-plugin_dirs = ["/opt/cni/bin/"]
-
-[crio.metrics]
-enable_metrics = false
-`;
-}
-
 export interface Crio {
   readonly name: "crio-deno";
   readonly socket: string;
@@ -59,7 +31,15 @@ export interface Crio {
 
 export async function startCrio(dir: string, o: CrioOptions): Promise<Crio> {
   await Deno.mkdir(`${dir}/cni/net.d`, { recursive: true });
-  await Deno.writeTextFile(`${dir}/crio.conf`, crioConfig(dir, o));
+  await Deno.writeTextFile(
+    `${dir}/crio.conf`,
+    daemonConfig(dir, {
+      runtime: o.runtime,
+      logLevel: "info",
+      pluginDirs: ["/opt/cni/bin/"],
+      writtenBy: "crio-deno's bench",
+    }),
+  );
   await Deno.writeTextFile(
     `${dir}/cni/net.d/10-${o.network.name}.conflist`,
     conflist(o.network, { ipamDir: `${dir}/ipam` }),

@@ -44,11 +44,25 @@ export function cniConflist(dir: string): string {
   );
 }
 
+/** An isolated daemon's crio.conf: every path under dir. The bench uses it too. */
 export function daemonConfig(
   dir: string,
-  options: { runtime: string; metricsPort: number },
+  options: {
+    runtime: string;
+    /** Metrics on 127.0.0.1:port; off when absent. */
+    metricsPort?: number;
+    logLevel?: string;
+    pluginDirs?: readonly string[];
+    writtenBy?: string;
+  },
 ): string {
-  return `# Written by the conformance harness: everything lives under ${dir}.
+  const pluginDirs = options.pluginDirs ?? ["/opt/cni/bin/", "/usr/lib/cni/"];
+  const metrics = options.metricsPort === undefined
+    ? "enable_metrics = false"
+    : `enable_metrics = true\nmetrics_port = ${options.metricsPort}`;
+  return `# Written by ${
+    options.writtenBy ?? "the conformance harness"
+  }: everything lives under ${dir}.
 [crio]
 root = "${dir}/root"
 runroot = "${dir}/run"
@@ -65,15 +79,14 @@ cgroup_manager = "cgroupfs"
 container_exits_dir = "${dir}/exits"
 container_attach_socket_dir = "${dir}/attach"
 namespaces_dir = "${dir}/ns"
-log_level = "debug"
+log_level = "${options.logLevel ?? "debug"}"
 
 [crio.network]
 network_dir = "${dir}/cni/net.d/"
-plugin_dirs = ["/opt/cni/bin/", "/usr/lib/cni/"]
+plugin_dirs = ${JSON.stringify(pluginDirs).replaceAll(",", ", ")}
 
 [crio.metrics]
-enable_metrics = true
-metrics_port = ${options.metricsPort}
+${metrics}
 `;
 }
 

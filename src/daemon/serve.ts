@@ -23,7 +23,6 @@ import { reload } from "./reload.ts";
 import { startSandboxes } from "../runtime/sandbox/sandboxes.ts";
 import { type Containers, startContainers } from "../runtime/container/containers.ts";
 import { installDefaultNetwork } from "../net/default_network.ts";
-import { markCloseOnExec } from "../storage/libc.ts";
 
 export interface DaemonOptions {
   loaded: LoadResult;
@@ -140,8 +139,6 @@ export class Daemon {
       maxSendBytes: cfg.api.grpc_max_send_msg_size,
     });
     await server.listen();
-    // The listener must not be inherited by helpers that outlive the daemon (conmon).
-    markCloseOnExec();
     this.#undo.push(() => server.close());
     if (metrics) {
       this.#metricsServer = serveMetrics(metrics, {

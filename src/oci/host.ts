@@ -9,6 +9,7 @@
  * scoped --allow-run must list.
  */
 import { atomicWrite } from "../util/atomic_write.ts";
+import { markCloseOnExec } from "../storage/libc.ts";
 
 export interface RunResult {
   code: number;
@@ -135,6 +136,9 @@ async function procStat(pid: number): Promise<{ state: string; ppid: number } | 
 }
 
 function spawn(cmd: string, args: string[], env?: Record<string, string>, cwd?: string) {
+  // conmon double-forks and outlives the daemon: it must not inherit the CRI listener or any
+  // connection opened since the last launch. One close_range(2) call, so it is done per launch.
+  markCloseOnExec();
   return new Deno.Command(cmd, {
     args,
     ...(cwd ? { cwd } : {}),

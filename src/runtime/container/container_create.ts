@@ -17,7 +17,6 @@ import { minMemoryBytes } from "../../oci/spec/resources.ts";
 import type { ImageConfig } from "../../oci/spec/types.ts";
 import { resolveHostInputs } from "../../oci/spec_inputs.ts";
 import type { Rollback } from "../../util/rollback.ts";
-import { markCloseOnExec } from "../../storage/libc.ts";
 import type { Pod } from "../sandbox/pod_state.ts";
 import { canonical, sha256 } from "../sandbox/request.ts";
 import type { Container, ContainerImage, ContainerMeta } from "./container_state.ts";
@@ -145,7 +144,6 @@ export async function createContainer(
   const meta: ContainerMeta = { ...base, stopSignal: built.stopSignal, mounts: built.mounts };
   await deps.store.records.write(o.id, "meta", meta);
   rb.add("runtime", () => runtime.delete(o.id));
-  markCloseOnExec();
   const started = await runtime.create({
     id: o.id,
     bundle: meta.bundle,

@@ -14,11 +14,9 @@ import type {
 import { buildResources, minMemoryBytes } from "../../oci/spec/resources.ts";
 import { containerCgroupPath, containerStats, forgetLayerUsage } from "./container_stats.ts";
 import { ContainerState } from "../../cri/gen/api.ts";
-import { AlreadyExistsError, errorMessage, FailedPreconditionError } from "../../errors.ts";
+import { errorMessage, FailedPreconditionError } from "../../errors.ts";
 import type { ExecSyncResult } from "../../oci/exec_sync.ts";
-import { newId } from "../../storage/record_dir.ts";
-import { withRollback } from "../../util/rollback.ts";
-import { markCloseOnExec } from "../../storage/libc.ts";
+import { CreateOnce } from "../../storage/create_once.ts";
 import { createContainer, planContainer, removeContainerDirs } from "./container_create.ts";
 import { canStart, type Container, exitedStatus, nanos, needsStop } from "./container_state.ts";
 import type { ContainerDeps } from "./deps.ts";
@@ -26,43 +24,23 @@ import { unmountRootfs } from "./rootfs.ts";
 
 export class ContainerService {
   readonly #deps: ContainerDeps;
-  /** Requests being served, by reserved name: a kubelet retry waits for the first one. */
-  readonly #inFlight = new Map<string, { hash: string; done: Promise<Container> }>();
+  readonly #creator: CreateOnce<Container>;
 
   constructor(deps: ContainerDeps) {
     this.#deps = deps;
+    this.#creator = new CreateOnce(deps.store.names, { kind: "container" });
   }
 
   /** Creates a container, or returns the one a same-config earlier request created. */
   async create(req: CreateContainerRequest): Promise<string> {
     const plan = await planContainer(req, this.#deps);
     const { store } = this.#deps;
-    const flight = this.#inFlight.get(plan.name);
-    if (flight?.hash === plan.requestHash) return (await flight.done).id;
-    const held = store.names.get(plan.name);
-    if (held) {
-      const c = store.index.find(held.id);
-      if (held.key === plan.requestHash && c) return c.id;
-      throw new AlreadyExistsError(
-        `container name ${JSON.stringify(plan.name)} is reserved for ${held.id}`,
-      );
-    }
-    const id = newId();
-    // Reserved before any await, so a concurrent request sees it.
-    store.names.reserve(plan.name, { id, key: plan.requestHash });
-    const done = withRollback(
-      (rb) => createContainer(plan, { id, deps: this.#deps, rollback: rb }),
-      (failures) => this.#deps.log.error("container rollback incomplete", { id, failures }),
-    );
-    this.#inFlight.set(plan.name, { hash: plan.requestHash, done });
-    try {
-      return (await done).id;
-    } catch (err) {
-      store.names.release(plan.name, id);
-      throw err;
-    } finally {
-      this.#inFlight.delete(plan.name);
-    }
+    return await this.#creator.create(plan, {
+      existing: (id) => store.index.find(id),
+      build: (id, rb) => createContainer(plan, { id, deps: this.#deps, rollback: rb }),
+      onUndoFailure: (id, failures) =>
+        this.#deps.log.error("container rollback incomplete", { id, failures }),
+    });
   }
 
   async start(idOrPrefix: string): Promise<void> {
@@ -217,7 +195,6 @@ export class ContainerService {
     if (c.status.state !== "running") {
       throw new FailedPreconditionError(`container ${c.id} is not running`);
     }
-    markCloseOnExec(); // conmon runs the exec; it must not inherit the CRI socket.
     return await this.#deps.runtime(c.meta.runtimeHandler).execSync(c.id, {
       bundle: c.meta.bundle,
       cmd: o.cmd,

@@ -4,9 +4,8 @@
  */
 import { NamespaceMode, PodSandboxState, type RunPodSandboxRequest } from "../../cri/gen/api.ts";
 import type { PodSandboxFilter } from "../../cri/gen/api.ts";
-import { AlreadyExistsError, errorMessage, FailedPreconditionError } from "../../errors.ts";
-import { withRollback } from "../../util/rollback.ts";
-import { newId } from "../../storage/record_dir.ts";
+import { errorMessage, FailedPreconditionError } from "../../errors.ts";
+import { CreateOnce } from "../../storage/create_once.ts";
 import type { SandboxDeps } from "./deps.ts";
 import { canRemove, canStop, type Pod } from "./pod_state.ts";
 import { createPod } from "./pod_create.ts";
@@ -29,11 +28,11 @@ export class SandboxService {
   readonly #o: SandboxServiceOptions;
   /** Set once the container service exists (it is built on this one). */
   containers?: PodContainerHooks;
-  /** Requests being served, by reserved name: a kubelet retry waits for the first one. */
-  readonly #inFlight = new Map<string, { hash: string; done: Promise<Pod> }>();
+  readonly #creator: CreateOnce<Pod>;
 
   constructor(o: SandboxServiceOptions) {
     this.#o = o;
+    this.#creator = new CreateOnce(o.deps.store.names, { kind: "pod sandbox" });
   }
 
   get #deps(): SandboxDeps {
@@ -44,32 +43,15 @@ export class SandboxService {
   async run(req: RunPodSandboxRequest): Promise<string> {
     const plan = await planPod(req, this.#o.planContext());
     const { store } = this.#deps;
-    const flight = this.#inFlight.get(plan.name);
-    if (flight?.hash === plan.requestHash) return (await flight.done).id;
-    const held = store.names.get(plan.name);
-    if (held) {
-      const pod = store.index.find(held.id);
-      if (held.key === plan.requestHash && pod?.status.state === "ready") return pod.id;
-      throw new AlreadyExistsError(
-        `pod sandbox name ${JSON.stringify(plan.name)} is reserved for ${held.id}`,
-      );
-    }
-    const id = newId();
-    // Reserved before any await, so a concurrent request sees it.
-    store.names.reserve(plan.name, { id, key: plan.requestHash });
-    const done = withRollback(
-      (rb) => createPod(plan, { id, deps: this.#deps, rollback: rb }),
-      (failures) => this.#deps.log.error("pod rollback incomplete", { pod: id, failures }),
-    );
-    this.#inFlight.set(plan.name, { hash: plan.requestHash, done });
-    try {
-      return (await done).id;
-    } catch (err) {
-      store.names.release(plan.name, id);
-      throw err;
-    } finally {
-      this.#inFlight.delete(plan.name);
-    }
+    return await this.#creator.create(plan, {
+      existing: (id) => {
+        const pod = store.index.find(id);
+        return pod?.status.state === "ready" ? pod : undefined;
+      },
+      build: (id, rb) => createPod(plan, { id, deps: this.#deps, rollback: rb }),
+      onUndoFailure: (id, failures) =>
+        this.#deps.log.error("pod rollback incomplete", { pod: id, failures }),
+    });
   }
 
   /** Stops a pod: CNI DEL, shm, namespaces. Unknown ids succeed, as the kubelet expects. */
