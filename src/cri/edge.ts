@@ -125,9 +125,7 @@ export function wrapStream(
     try {
       for await (const msg of handler(call.request, ctx)) {
         if (ctx.signal.aborted) break;
-        if (!call.write(msg)) {
-          await new Promise((resolve) => call.once("drain", resolve));
-        }
+        if (!call.write(msg)) await drained(call, ctx.signal);
       }
       end();
       call.end();
@@ -136,4 +134,17 @@ export function wrapStream(
       call.destroy(toServiceError(err) as grpc.ServiceError);
     }
   };
+}
+
+/** Waits for the client to take more, or for the call to end (a cancelled call never drains). */
+function drained(call: grpc.ServerWritableStream<unknown, unknown>, signal: AbortSignal) {
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      call.removeListener("drain", done);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    call.once("drain", done);
+    signal.addEventListener("abort", done, { once: true });
+  });
 }

@@ -21,6 +21,7 @@ import { createContainer, planContainer, removeContainerDirs } from "./container
 import { canStart, type Container, exitedStatus, nanos, needsStop } from "./container_state.ts";
 import type { ContainerDeps } from "./deps.ts";
 import { unmountRootfs } from "./rootfs.ts";
+import type { EventKind } from "../events.ts";
 
 export class ContainerService {
   readonly #deps: ContainerDeps;
@@ -37,7 +38,11 @@ export class ContainerService {
     const { store } = this.#deps;
     return await this.#creator.create(plan, {
       existing: (id) => store.index.find(id),
-      build: (id, rb) => createContainer(plan, { id, deps: this.#deps, rollback: rb }),
+      build: async (id, rb) => {
+        const c = await createContainer(plan, { id, deps: this.#deps, rollback: rb });
+        this.#emit("created", c);
+        return c;
+      },
       onUndoFailure: (id, failures) =>
         this.#deps.log.error("container rollback incomplete", { id, failures }),
     });
@@ -61,9 +66,11 @@ export class ContainerService {
           (s) =>
             exitedStatus(s, { exitCode: 128, finishedAt: new Date(), message: errorMessage(err) }),
         );
+        this.#emit("stopped", c);
         throw err;
       }
       await this.#deps.store.update(c.id, (s) => ({ ...s, state: "running", startedAt: nanos() }));
+      this.#emit("started", c);
     });
     await this.refresh(found.id);
   }
@@ -82,6 +89,7 @@ export class ContainerService {
         timeoutSeconds: Math.max(0, timeoutSeconds),
       });
       await this.#deps.store.update(c.id, (s) => exitedStatus(s, exit));
+      this.#emit("stopped", c);
     });
   }
 
@@ -102,6 +110,7 @@ export class ContainerService {
         .catch(() => {});
       await this.#deps.store.forget(c);
       forgetLayerUsage(c.id);
+      this.#emit("deleted", c);
     });
   }
 
@@ -117,7 +126,12 @@ export class ContainerService {
       return await this.#deps.store.withLock(c.id, async () => {
         const now = this.#deps.store.index.find(c.id);
         if (!now || now.status.state !== "running") return now;
-        return await this.#deps.store.update(c.id, (s) => exitedStatus(s, { ...exit, oomKilled }));
+        const exited = await this.#deps.store.update(
+          c.id,
+          (s) => exitedStatus(s, { ...exit, oomKilled }),
+        );
+        this.#emit("stopped", c);
+        return exited;
       });
     } catch (err) {
       this.#deps.log.warn("reading a container's exit failed", { id, error: errorMessage(err) });
@@ -235,6 +249,11 @@ export class ContainerService {
   async listStats(filter: ContainerStatsFilter = {}): Promise<ContainerStats[]> {
     const all = await this.list(filter);
     return await Promise.all(all.map((c) => this.stats(c.id)));
+  }
+
+  /** Tells GetContainerEvents subscribers; a state change is recorded before it is told. */
+  #emit(kind: EventKind, c: Container): void {
+    this.#deps.events?.emit(kind, { id: c.id, podId: c.meta.podId });
   }
 
   imageInUse(imageId: string): boolean {

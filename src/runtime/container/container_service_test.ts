@@ -14,6 +14,7 @@ import type { ContainerDeps } from "./deps.ts";
 async function setup() {
   const dir = await Deno.makeTempDir({ prefix: "ctr-svc-" });
   const runtime = new FakeRuntime();
+  const events: string[] = [];
   /** A container id whose memory cgroup reports an OOM kill. */
   let oomIn = "none";
   const deps = {
@@ -28,6 +29,7 @@ async function setup() {
       readFile: (p: string) => Promise.resolve(p.includes(oomIn) ? "oom_kill 1\n" : "oom_kill 0\n"),
     },
     log: new Logger({ sink: { write() {} } }),
+    events: { emit: (kind: string, o: { id: string }) => events.push(`${kind} ${o.id}`) },
   } as unknown as ContainerDeps;
   /** A container on disk and in the index, as create or restore leave it. */
   const add = async (status: ContainerStatusRecord, labels: Record<string, string> = {}) => {
@@ -48,7 +50,7 @@ async function setup() {
   };
   const cleanup = () => Deno.remove(dir, { recursive: true });
   const oom = (id: string) => (oomIn = id);
-  return { dir, runtime, deps, add, oom, service: new ContainerService(deps), cleanup };
+  return { dir, runtime, deps, add, oom, events, service: new ContainerService(deps), cleanup };
 }
 
 Deno.test("start, exit file, stop and remove follow the lifecycle; stop and remove are idempotent", async () => {
@@ -148,6 +150,30 @@ Deno.test("restore: exits while down are read, lost runtime state is 137, half-m
     assertEquals(st(alive).state, "running");
     assert(fresh.store.names.get(`k8s_${alive}`));
     assertEquals(await fresh.store.records.read(half, "meta"), undefined);
+  } finally {
+    await t.cleanup();
+  }
+});
+
+Deno.test("lifecycle events: started, stopped once whether by StopContainer or an exit, deleted", async () => {
+  const t = await setup();
+  try {
+    const a = await t.add({ state: "created", pid: 9 });
+    const b = await t.add({ state: "running", pid: 9 });
+    await t.service.start(a);
+    t.runtime.exits.set(a, { exitCode: 0, finishedAt: new Date(5), source: "exit-file" });
+    await t.service.refresh(a);
+    await t.service.refresh(a);
+    await t.service.stop(b, 1);
+    await t.service.refresh(b);
+    await t.service.remove(a);
+    await t.service.remove(a);
+    assertEquals(t.events, [
+      `started ${a}`,
+      `stopped ${a}`,
+      `stopped ${b}`,
+      `deleted ${a}`,
+    ]);
   } finally {
     await t.cleanup();
   }
