@@ -1,4 +1,4 @@
-import { ContainerEventType, type ContainerEventResponse } from "./gen/api.ts";
+import { type ContainerEventResponse, ContainerEventType } from "./gen/api.ts";
 import type { RuntimeServiceHandlers } from "./gen/api.ts";
 import type { EventHub, EventKind } from "../runtime/events.ts";
 import { toContainerStatus } from "./container_view.ts";

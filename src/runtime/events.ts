@@ -93,7 +93,9 @@ export class EventHub implements EventSink {
       sub.queue.length = 0;
       sub.wake?.();
     };
-    if (this.#o.enabled?.() === false) return this.#drain(sub, { signal: AbortSignal.abort(), leave });
+    if (this.#o.enabled?.() === false) {
+      return this.#drain(sub, { signal: AbortSignal.abort(), leave });
+    }
     if (!signal.aborted) {
       this.#subs.add(sub);
       signal.addEventListener("abort", leave, { once: true });

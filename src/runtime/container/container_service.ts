@@ -21,6 +21,7 @@ import { createContainer, planContainer, removeContainerDirs } from "./container
 import { canStart, type Container, exitedStatus, nanos, needsStop } from "./container_state.ts";
 import type { ContainerDeps } from "./deps.ts";
 import { unmountRootfs } from "./rootfs.ts";
+import { unmountImageVolumes } from "./image_volumes.ts";
 import type { EventKind } from "../events.ts";
 
 export class ContainerService {
@@ -103,6 +104,7 @@ export class ContainerService {
       if (!c) return;
       await this.#deps.runtime(c.meta.runtimeHandler).delete(c.id);
       await unmountRootfs(c.meta.rootfs, this.#deps.mounts);
+      await unmountImageVolumes(c.meta.runDir, this.#deps.mounts);
       await removeContainerDirs(c.meta);
       const cfg = this.#deps.config();
       await Deno.remove(`${cfg.runtime.container_exits_dir}/${c.id}`).catch(() => {});
@@ -256,8 +258,11 @@ export class ContainerService {
     this.#deps.events?.emit(kind, { id: c.id, podId: c.meta.podId });
   }
 
+  /** As the container's own image, or as an image volume (its mount's image_ref is the id). */
   imageInUse(imageId: string): boolean {
-    return this.#deps.store.index.list().some((c) => c.meta.image.id === imageId);
+    return this.#deps.store.index.list().some((c) =>
+      c.meta.image.id === imageId || c.meta.mounts.some((m) => m.image?.imageRef === imageId)
+    );
   }
 }
 
