@@ -36,6 +36,11 @@ export interface EdgeOptions {
   observer?: CallObserver;
   /** Aborted when the daemon shuts down; every call's signal follows it. */
   shutdown: AbortSignal;
+  /**
+   * Aborted as soon as the daemon begins to shut down: a stream (GetContainerEvents) never ends
+   * by itself, so it ends cleanly at once instead of holding the grace period open.
+   */
+  endStreams?: AbortSignal;
 }
 
 let counter = 0;
@@ -55,12 +60,14 @@ interface AnyCall {
   removeListener(event: "cancelled", listener: () => void): unknown;
 }
 
-function begin(info: MethodInfo, call: AnyCall, opts: EdgeOptions) {
+function begin(info: MethodInfo, call: AnyCall, opts: EdgeOptions & { stream?: boolean }) {
   const controller = new AbortController();
   const abort = () => controller.abort(new Error("call cancelled"));
   call.on("cancelled", abort);
   const onShutdown = () => controller.abort(new Error("daemon is shutting down"));
-  opts.shutdown.addEventListener("abort", onShutdown, { once: true });
+  const shutdown = (opts.stream && opts.endStreams) || opts.shutdown;
+  if (shutdown.aborted) onShutdown();
+  shutdown.addEventListener("abort", onShutdown, { once: true });
   const ctx: CallContext = {
     requestId: nextRequestId(),
     method: info.name,
@@ -69,7 +76,7 @@ function begin(info: MethodInfo, call: AnyCall, opts: EdgeOptions) {
   const started = performance.now();
   opts.log.debug("request", { id: ctx.requestId, method: info.name });
   const end = (err?: unknown) => {
-    opts.shutdown.removeEventListener("abort", onShutdown);
+    shutdown.removeEventListener("abort", onShutdown);
     call.removeListener("cancelled", abort);
     const seconds = (performance.now() - started) / 1000;
     const kind = err === undefined ? undefined : errorKind(err);
@@ -121,7 +128,7 @@ export function wrapStream(
   opts: EdgeOptions,
 ): grpc.handleServerStreamingCall<unknown, unknown> {
   return async (call) => {
-    const { ctx, end } = begin(info, call, opts);
+    const { ctx, end } = begin(info, call, { ...opts, stream: true });
     try {
       for await (const msg of handler(call.request, ctx)) {
         if (ctx.signal.aborted) break;
