@@ -8,7 +8,7 @@ import { fakeMeta, FakeRuntime, noMounts } from "../../testing/fake_containers.t
 import { ContainerService } from "./container_service.ts";
 import { restoreContainers } from "./container_restore.ts";
 import { ContainerStore } from "./container_store.ts";
-import type { ContainerStatusRecord } from "./container_state.ts";
+import type { ContainerMeta, ContainerStatusRecord } from "./container_state.ts";
 import type { ContainerDeps } from "./deps.ts";
 
 async function setup() {
@@ -32,10 +32,15 @@ async function setup() {
     events: { emit: (kind: string, o: { id: string }) => events.push(`${kind} ${o.id}`) },
   } as unknown as ContainerDeps;
   /** A container on disk and in the index, as create or restore leave it. */
-  const add = async (status: ContainerStatusRecord, labels: Record<string, string> = {}) => {
+  const add = async (
+    status: ContainerStatusRecord,
+    labels: Record<string, string> = {},
+    over: Partial<ContainerMeta> = {},
+  ) => {
     const id = newId();
     await deps.store.records.create(id);
     const meta = fakeMeta(id, {
+      ...over,
       config: { metadata: { name: id }, labels },
       name: `k8s_${id}`,
       storageDir: `${dir}/state/${id}`,
@@ -174,6 +179,21 @@ Deno.test("lifecycle events: started, stopped once whether by StopContainer or a
       `stopped ${b}`,
       `deleted ${a}`,
     ]);
+  } finally {
+    await t.cleanup();
+  }
+});
+
+Deno.test("an image is in use as a container's image or as its image volume, until removed", async () => {
+  const t = await setup();
+  try {
+    const mounts = [{ containerPath: "/v", image: { image: "tools:1", imageRef: "tools-id" } }];
+    const id = await t.add({ state: "created", pid: 9 }, {}, { mounts });
+    assert(t.service.imageInUse("i"), "the container's own image");
+    assert(t.service.imageInUse("tools-id"), "the image volume's image");
+    assert(!t.service.imageInUse("other"));
+    await t.service.remove(id);
+    assert(!t.service.imageInUse("tools-id"));
   } finally {
     await t.cleanup();
   }
