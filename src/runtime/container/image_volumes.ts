@@ -13,9 +13,8 @@
 import type { Mount } from "../../cri/gen/api.ts";
 import { InvalidArgumentError, NotFoundError } from "../../errors.ts";
 import type { ImageRecord } from "../../image/image_store.ts";
-import { symlink } from "../../storage/libc.ts";
 import { runChecked } from "../../util/host_runner.ts";
-import { type MountBinaries, unmountRootfs } from "./rootfs.ts";
+import { ignoreExists, linkLowers, type MountBinaries, unmountRootfs } from "./rootfs.ts";
 
 export interface ImageVolumePlan {
   /** Index in the CRI mounts list. */
@@ -84,13 +83,7 @@ export async function mountImageVolumes(
     await Deno.mkdir(target, { recursive: true, mode: 0o755 });
     // Overlay without an upper dir needs two lowers: an empty one closes the stack, as in CRI-O.
     const lowers = [...o.layerDirs(plan.image), `${linkDir}/empty`];
-    const links: string[] = [];
-    for (const [i, dir] of lowers.entries()) {
-      const link = `l/${i.toString(36)}`;
-      await Deno.remove(`${linkDir}/${link}`).catch(() => {});
-      symlink(dir, `${linkDir}/${link}`);
-      links.push(link);
-    }
+    const links = await linkLowers(linkDir, lowers);
     await runChecked(o.runner, o.mount, {
       args: imageVolumeMountArgs(links, target),
       cwd: linkDir,
@@ -151,10 +144,6 @@ export async function unmountImageVolumes(runDir: string, o: MountBinaries): Pro
     await Deno.remove(`${dir}/${name}`).catch(ignoreNotFound);
   }
   await Deno.remove(dir).catch(ignoreNotFound);
-}
-
-function ignoreExists(err: unknown): void {
-  if (!(err instanceof Deno.errors.AlreadyExists)) throw err;
 }
 
 function ignoreNotFound(err: unknown): void {

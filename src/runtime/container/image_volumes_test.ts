@@ -2,6 +2,7 @@
 import { assertEquals, assertRejects, assertThrows } from "../../testing/asserts.ts";
 import { InvalidArgumentError, NotFoundError } from "../../errors.ts";
 import type { ImageRecord } from "../../image/image_store.ts";
+import type { Mount } from "../../cri/gen/api.ts";
 import type { MountBinaries } from "./rootfs.ts";
 import {
   imageVolumeMountArgs,
@@ -72,6 +73,20 @@ function recorder(fail?: RegExp) {
   return { bins, calls, mounted };
 }
 
+/** mountImageVolumes() on `dir` with the fake store, whose images have `layers`. */
+function mountIn(
+  dir: string,
+  o: { bins: MountBinaries; mounts: Mount[]; layers: string[] },
+) {
+  return mountImageVolumes(o.mounts, {
+    ...o.bins,
+    plans: planImageVolumes(o.mounts, (x) => store.get(x)),
+    storageDir: `${dir}/layer`,
+    runDir: `${dir}/run`,
+    layerDirs: () => o.layers,
+  });
+}
+
 Deno.test("mountImageVolumes() points the CRI mount at the host mount; unmount removes all", async () => {
   const dir = await Deno.makeTempDir({ prefix: "imgvol-" });
   const r = recorder();
@@ -80,12 +95,10 @@ Deno.test("mountImageVolumes() points the CRI mount at the host mount; unmount r
       { containerPath: "/a", hostPath: "/h" },
       { containerPath: "/tools", image: { image: "tools:1" }, readonly: true },
     ];
-    const out = await mountImageVolumes(criMounts, {
-      ...r.bins,
-      plans: planImageVolumes(criMounts, (x) => store.get(x)),
-      storageDir: `${dir}/layer`,
-      runDir: `${dir}/run`,
-      layerDirs: () => ["/layers/top", "/layers/base"],
+    const out = await mountIn(dir, {
+      bins: r.bins,
+      mounts: criMounts,
+      layers: ["/layers/top", "/layers/base"],
     });
     assertEquals(out[0], criMounts[0]);
     assertEquals(out[1], {
@@ -115,13 +128,7 @@ Deno.test("a failed image volume mount leaves what the undo removes, and nothing
       { containerPath: "/b", image: { image: "tools:1" }, readonly: true },
     ];
     await assertRejects(() =>
-      mountImageVolumes(criMounts, {
-        ...r.bins,
-        plans: planImageVolumes(criMounts, (x) => store.get(x)),
-        storageDir: `${dir}/layer`,
-        runDir: `${dir}/run`,
-        layerDirs: () => ["/layers/top"],
-      })
+      mountIn(dir, { bins: r.bins, mounts: criMounts, layers: ["/layers/top"] })
     );
     assertEquals(r.mounted.size, 1);
     await unmountImageVolumes(`${dir}/run`, r.bins);
@@ -143,13 +150,7 @@ Deno.test("image_sub_path binds a directory inside the image; a missing or escap
       readonly: true,
       imageSubPath: sub,
     }];
-    return mountImageVolumes(m, {
-      ...r.bins,
-      plans: planImageVolumes(m, (x) => store.get(x)),
-      storageDir: `${dir}/layer`,
-      runDir: `${dir}/run`,
-      layerDirs: () => ["/layers/top"],
-    });
+    return mountIn(dir, { bins: r.bins, mounts: m, layers: ["/layers/top"] });
   };
   try {
     await Deno.mkdir(`${dir}/run/volumes/0/etc`, { recursive: true });
