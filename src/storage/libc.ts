@@ -8,12 +8,9 @@
  * is on a path whose parents were checked (no symlinks) and never follows a final symlink.
  */
 
-const ARCH_DIR: Record<string, string> = { x86_64: "x86_64", aarch64: "aarch64" };
+import { cstr, errnoName, libcPath } from "../util/libc_io.ts";
 
-/** Where Debian's multiarch libc lives; bin/crio grants --allow-ffi for this path only. */
-export function libcPath(): string {
-  return `/lib/${ARCH_DIR[Deno.build.arch] ?? Deno.build.arch}-linux-gnu/libc.so.6`;
-}
+export { libcPath };
 
 const SYMBOLS = {
   lchown: { parameters: ["buffer", "u32", "u32"], result: "i32" },
@@ -30,7 +27,6 @@ const SYMBOLS = {
   fchmod: { parameters: ["i32", "u32"], result: "i32" },
   fsetxattr: { parameters: ["i32", "buffer", "buffer", "usize", "i32"], result: "i32" },
   futimens: { parameters: ["i32", "buffer"], result: "i32" },
-  __errno_location: { parameters: [], result: "pointer" },
 } as const;
 
 type Lib = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
@@ -46,31 +42,6 @@ const AT_SYMLINK_NOFOLLOW = 0x100;
 export const S_IFCHR = 0o020000;
 export const S_IFBLK = 0o060000;
 export const S_IFIFO = 0o010000;
-
-const encoder = new TextEncoder();
-function cstr(s: string): Uint8Array<ArrayBuffer> {
-  const b = new Uint8Array(encoder.encode(s).length + 1);
-  encoder.encodeInto(s, b);
-  return b;
-}
-
-const ERRNO_NAMES: Record<number, string> = {
-  1: "EPERM",
-  2: "ENOENT",
-  4: "EINTR",
-  13: "EACCES",
-  17: "EEXIST",
-  22: "EINVAL",
-  28: "ENOSPC",
-  61: "ENODATA",
-  95: "EOPNOTSUPP",
-};
-
-function errnoName(): string {
-  const p = symbols().__errno_location();
-  const errno = p ? new Deno.UnsafePointerView(p).getInt32() : 0;
-  return ERRNO_NAMES[errno] ?? `errno ${errno}`;
-}
 
 function check(rc: number, call: string, path: string): void {
   if (rc === 0) return;
