@@ -4,7 +4,8 @@
  * Skipped when `go` is missing or the tool does not build offline from the module cache.
  */
 import { assertEquals } from "../../testing/asserts.ts";
-import { SpdySession, type SpdyStream } from "./session.ts";
+import { SpdySession } from "./session.ts";
+import { echo } from "./test_peer.ts";
 
 const TOOL_DIR = new URL("../../../tools/spdy_interop/", import.meta.url).pathname;
 
@@ -21,16 +22,6 @@ async function buildTool(out: string): Promise<boolean> {
   } catch {
     return false; // no go on PATH
   }
-}
-
-function echo(stream: SpdyStream): boolean {
-  const enc = new TextEncoder();
-  (async () => {
-    await stream.write(enc.encode(`${stream.headers.get("streamtype")}:`));
-    for await (const chunk of stream.readable) await stream.write(chunk);
-    await stream.close();
-  })().catch(() => {});
-  return true;
 }
 
 Deno.test("moby/spdystream opens streams, writes, reads echoes, pings and closes", async () => {

@@ -18,50 +18,21 @@
  * No timers: pings and idle timeouts belong to the caller.
  */
 import { errorMessage, SpdyProtocolError } from "../../errors.ts";
-import {
-  DEFAULT_FRAME_LIMITS,
-  encode,
-  type Frame,
-  GoAwayStatus,
-  RstStatus,
-  Settings,
-} from "./frames.ts";
+import { encode, type Frame, GoAwayStatus, RstStatus, Settings } from "./frames.ts";
 import { FrameParser } from "./frame_parser.ts";
+import { FrameWriter } from "./frame_writer.ts";
 import { HeaderCompressor, HeaderDecompressor } from "./header_zlib.ts";
 import { SessionStream, type SpdyStream, type StreamHost } from "./stream.ts";
 
+import { DEFAULT_LIMITS, type SpdyLimits } from "./limits.ts";
+
 export type { SpdyStream } from "./stream.ts";
+export { DEFAULT_LIMITS, type SpdyLimits } from "./limits.ts";
 
 export interface SpdyTransport {
   readable: ReadableStream<Uint8Array>;
   writable: WritableStream<Uint8Array>;
 }
-
-export interface SpdyLimits {
-  /** Largest control frame payload. DATA frames are streamed in pieces and need no bound. */
-  maxFrameBytes: number;
-  /** Largest decompressed header block (zlib bomb bound). */
-  maxHeaderBlockBytes: number;
-  maxHeaders: number;
-  /** Most entries in one SETTINGS frame. */
-  maxSettings: number;
-  /** Most open streams at once; more SYN_STREAMs are refused (REFUSED_STREAM). */
-  maxStreams: number;
-  /** Unread bytes per stream before the session stops reading the transport. */
-  maxBufferedBytesPerStream: number;
-  /** The receive window we advertise, per stream and for the session. */
-  initialWindowBytes: number;
-  /** Largest DATA frame we send. */
-  maxDataFrameBytes: number;
-}
-
-export const DEFAULT_LIMITS: SpdyLimits = {
-  ...DEFAULT_FRAME_LIMITS,
-  maxStreams: 128,
-  maxBufferedBytesPerStream: 256 * 1024,
-  initialWindowBytes: 64 * 1024,
-  maxDataFrameBytes: 32 * 1024,
-};
 
 export interface SpdySessionOptions {
   limits?: Partial<SpdyLimits>;
@@ -92,15 +63,13 @@ export class SpdySession implements StreamHost {
   private readonly decompressor = new HeaderDecompressor();
   private readonly parser: FrameParser;
   private readonly reader: ReadableStreamDefaultReader<Uint8Array>;
-  private readonly writer: WritableStreamDefaultWriter<Uint8Array>;
+  private readonly out: FrameWriter;
   private readonly peerParity: number;
-  private writeChain: Promise<void> = Promise.resolve();
   private nextId: number;
   private lastPeerId = 0;
   private sentGoAway = false;
   private peerGoneAway = false;
   private ended = false;
-  private abortWrites = false;
   private flowControl = false;
   private peerInitialWindow = DEFAULT_WINDOW;
   private sessionSendWindow = DEFAULT_WINDOW;
@@ -117,7 +86,10 @@ export class SpdySession implements StreamHost {
     this.peerParity = client ? 0 : 1;
     this.parser = new FrameParser(this.limits, this.decompressor);
     this.reader = transport.readable.getReader();
-    this.writer = transport.writable.getWriter();
+    this.out = new FrameWriter(
+      transport.writable.getWriter(),
+      () => this.shutdown(new SpdyProtocolError("connection lost"), true),
+    );
     const settings = [
       { flags: 0, id: Settings.MAX_CONCURRENT_STREAMS, value: this.limits.maxStreams },
       { flags: 0, id: Settings.INITIAL_WINDOW_SIZE, value: this.limits.initialWindowBytes },
@@ -387,35 +359,22 @@ export class SpdySession implements StreamHost {
   }
 
   private send(bytes: Uint8Array): Promise<void> {
-    if (this.abortWrites) return Promise.reject(new SpdyProtocolError("session closed"));
-    const p = this.writeChain.then(() => {
-      if (this.abortWrites) throw new SpdyProtocolError("session closed");
-      return this.writer.write(bytes);
-    });
-    this.writeChain = p.catch(() => {
-      // The transport is broken: nothing more can be said to this peer.
-      this.shutdown(new SpdyProtocolError("connection lost"), true);
-    });
-    return p;
+    return this.out.send(bytes);
   }
 
   private sendQuiet(bytes: Uint8Array): void {
-    this.send(bytes).catch(() => {});
+    this.out.sendQuiet(bytes);
   }
 
   private goAway(status: number): void {
-    if (this.sentGoAway || this.abortWrites) return;
+    if (this.sentGoAway || this.out.isAborted) return;
     this.sentGoAway = true;
     this.sendQuiet(encode.goaway(this.lastPeerId, status));
   }
 
   /** Ends every stream and the read loop; `now` also drops frames not yet written. */
   private shutdown(reason: Error, now: boolean): void {
-    if (now && !this.abortWrites) {
-      this.abortWrites = true;
-      // Also rejects a write the peer never reads, so the close cannot hang on it.
-      this.writer.abort().catch(() => {});
-    }
+    if (now) this.out.abort();
     if (this.ended) return;
     this.ended = true;
     for (const p of this.pending.values()) p.reject(reason);
@@ -426,12 +385,7 @@ export class SpdySession implements StreamHost {
   }
 
   private async finishTransport(): Promise<void> {
-    // After an abort, a write the peer never reads stays pending until the caller drops the
-    // connection (the WritableStream waits for it before aborting); nothing here waits for it.
-    if (!this.abortWrites) {
-      await this.writeChain;
-      await this.writer.close().catch(() => {});
-    }
+    await this.out.finish();
     await this.reader.cancel().catch(() => {});
     this.compressor.close();
     this.decompressor.close();

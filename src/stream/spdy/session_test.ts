@@ -2,20 +2,10 @@ import { assert, assertEquals, assertRejects } from "../../testing/asserts.ts";
 import { SpdyProtocolError } from "../../errors.ts";
 import { encode, RstStatus } from "./frames.ts";
 import { SpdySession, type SpdyStream } from "./session.ts";
-import { pipePair, RawPeer, readAll } from "./test_peer.ts";
+import { echo, pipePair, RawPeer, readAll } from "./test_peer.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
-
-/** Server side: echoes every stream's data back, with the stream's "streamtype" as a prefix. */
-function echo(stream: SpdyStream): boolean {
-  (async () => {
-    await stream.write(enc.encode(`${stream.headers.get("streamtype")}:`));
-    for await (const chunk of stream.readable) await stream.write(chunk);
-    await stream.close();
-  })().catch(() => {});
-  return true;
-}
 
 function sessions(serverLimits = {}, clientLimits = {}) {
   const { a, b, wire } = pipePair();
