@@ -160,3 +160,13 @@ Deno.test("close() sends GOAWAY and waits for open streams; now:true does not", 
   await assertRejects(() => readAll(t.readable), SpdyProtocolError);
   await two.client.closed;
 });
+
+Deno.test("ping() resolves on the peer's echo and rejects once the session is gone", async () => {
+  const { server, client } = sessions();
+  await client.ping();
+  await server.ping();
+  await Promise.all([server.ping(), server.ping(), client.ping()]);
+  await client.close();
+  await server.closed;
+  await assertRejects(() => server.ping(), SpdyProtocolError, "closed");
+});
