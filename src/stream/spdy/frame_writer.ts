@@ -7,10 +7,16 @@ import { SpdyProtocolError } from "../../errors.ts";
 export class FrameWriter {
   private chain: Promise<void> = Promise.resolve();
   private aborted = false;
+  private quietQueued = 0;
 
+  /**
+   * `maxQuietBytes` bounds frames sent on the peer's behalf (PING echoes, resets, window
+   * updates) that the transport has not taken yet: a peer that floods PINGs or SYN_STREAMs
+   * without reading would otherwise grow this queue without end. Past it, `onBroken` runs.
+   */
   constructor(
     private readonly writer: WritableStreamDefaultWriter<Uint8Array>,
-    private readonly onBroken: () => void,
+    private readonly options: { maxQuietBytes: number; onBroken: (why: string) => void },
   ) {}
 
   get isAborted(): boolean {
@@ -26,14 +32,19 @@ export class FrameWriter {
     });
     this.chain = p.catch(() => {
       // The transport is broken: nothing more can be said to this peer.
-      this.onBroken();
+      this.options.onBroken("connection lost");
     });
     return p;
   }
 
   /** For frames nobody waits on (replies, window updates, resets). */
   sendQuiet(bytes: Uint8Array): void {
-    this.send(bytes).catch(() => {});
+    if (this.quietQueued + bytes.length > this.options.maxQuietBytes) {
+      this.options.onBroken("the peer does not read the replies it asks for");
+      return;
+    }
+    this.quietQueued += bytes.length;
+    this.send(bytes).catch(() => {}).finally(() => this.quietQueued -= bytes.length);
   }
 
   /** Drops queued frames and errors the transport; also rejects a write the peer never reads. */

@@ -22,7 +22,10 @@ export function libzPath(): string {
 
 const SYMBOLS = {
   zlibVersion: { parameters: [], result: "pointer" },
-  deflateInit_: { parameters: ["buffer", "i32", "pointer", "i32"], result: "i32" },
+  deflateInit2_: {
+    parameters: ["buffer", "i32", "i32", "i32", "i32", "i32", "pointer", "i32"],
+    result: "i32",
+  },
   deflateSetDictionary: { parameters: ["buffer", "buffer", "u32"], result: "i32" },
   deflate: { parameters: ["buffer", "i32"], result: "i32" },
   deflateEnd: { parameters: ["buffer"], result: "i32" },
@@ -44,7 +47,13 @@ function z(): Lib {
 const Z_STREAM_SIZE = 112;
 const NEXT_IN = 0, AVAIL_IN = 8, NEXT_OUT = 24, AVAIL_OUT = 32;
 const Z_OK = 0, Z_STREAM_END = 1, Z_NEED_DICT = 2, Z_BUF_ERROR = -5;
-const Z_SYNC_FLUSH = 2, Z_BEST_COMPRESSION = 9;
+const Z_SYNC_FLUSH = 2, Z_BEST_COMPRESSION = 9, Z_DEFLATED = 8, Z_DEFAULT_STRATEGY = 0;
+/**
+ * A 2 KiB window (it still holds the 1423-byte dictionary) and a small hash: header blocks are a
+ * few hundred bytes, and zlib's defaults would cost about 256 KiB per session instead of ~16 KiB.
+ * Any inflater reads a smaller window than its own.
+ */
+const DEFLATE_WINDOW_BITS = 11, DEFLATE_MEM_LEVEL = 4;
 const CHUNK = 16 * 1024;
 
 /**
@@ -134,7 +143,16 @@ export class HeaderCompressor extends ZContext {
   constructor() {
     super();
     const version = z().zlibVersion();
-    const rc = z().deflateInit_(this.strm, Z_BEST_COMPRESSION, version, Z_STREAM_SIZE);
+    const rc = z().deflateInit2_(
+      this.strm,
+      Z_BEST_COMPRESSION,
+      Z_DEFLATED,
+      DEFLATE_WINDOW_BITS,
+      DEFLATE_MEM_LEVEL,
+      Z_DEFAULT_STRATEGY,
+      version,
+      Z_STREAM_SIZE,
+    );
     if (rc !== Z_OK) throw new Error(`deflateInit failed: ${rc}`);
     const d = SPDY3_DICTIONARY;
     const rd = z().deflateSetDictionary(this.strm, d, d.length);

@@ -25,8 +25,8 @@ Deno.test("blocks share one context per direction and carry the dictionary id", 
   const d = new HeaderDecompressor();
   try {
     const first = c.compress(enc.encode("accept-encoding gzip streamtype stdout"));
-    // CMF 0x78, FLG with FDICT (0x20), then the dictionary's adler32.
-    assertEquals(first[0], 0x78);
+    // CMF: deflate with a 2 KiB window; FLG with FDICT (0x20); then the dictionary's adler32.
+    assertEquals(first[0], 0x38);
     assert((first[1] & 0x20) !== 0, "FDICT set");
     assertEquals(new DataView(first.buffer).getUint32(2).toString(16), "e3c6a7c2");
     assertEquals(dec.decode(d.decompress(first, 1024)), "accept-encoding gzip streamtype stdout");

@@ -91,10 +91,10 @@ export class SpdySession {
       streamDone: (s) => this.streamDone(s),
     };
     this.reader = transport.readable.getReader();
-    this.out = new FrameWriter(
-      transport.writable.getWriter(),
-      () => this.shutdown(new SpdyProtocolError("connection lost"), true),
-    );
+    this.out = new FrameWriter(transport.writable.getWriter(), {
+      maxQuietBytes: this.limits.maxQueuedControlBytes,
+      onBroken: (why) => this.shutdown(new SpdyProtocolError(why), true),
+    });
     const settings = [
       { flags: 0, id: Settings.MAX_CONCURRENT_STREAMS, value: this.limits.maxStreams },
       { flags: 0, id: Settings.INITIAL_WINDOW_SIZE, value: this.limits.initialWindowBytes },

@@ -129,3 +129,15 @@ Deno.test("stream-level faults reset only that stream", async () => {
   await closing;
   await peer.close();
 });
+
+Deno.test("a PING flood from a peer that never reads ends its session", async () => {
+  const { a, b } = pipePair();
+  const server = new SpdySession(a, { onStream: () => false });
+  const peer = new RawPeer(b);
+  const pings = new Uint8Array(12 * 30_000);
+  for (let i = 0; i < 30_000; i++) pings.set(encode.ping(2 * i + 1), 12 * i);
+  const flood = peer.write(pings).catch(() => {});
+  await server.closed;
+  await flood;
+  await peer.close();
+});
