@@ -8,6 +8,8 @@ export class FrameWriter {
   private chain: Promise<void> = Promise.resolve();
   private aborted = false;
   private quietQueued = 0;
+  private signalAbort!: () => void;
+  private readonly abortSignal = new Promise<void>((r) => this.signalAbort = r);
 
   /**
    * `maxQuietBytes` bounds frames sent on the peer's behalf (PING echoes, resets, window
@@ -51,17 +53,18 @@ export class FrameWriter {
   abort(): void {
     if (this.aborted) return;
     this.aborted = true;
+    this.signalAbort();
     this.writer.abort().catch(() => {});
   }
 
   /**
-   * Flushes and closes the transport. After an abort, a write the peer never reads stays pending
-   * until the caller drops the connection (a WritableStream waits for it before aborting), so
-   * nothing here waits for it.
+   * Flushes and closes the transport; an abort (even one during the flush) ends the wait. After
+   * an abort, a write the peer never reads stays pending until the caller drops the connection
+   * (a WritableStream waits for it before aborting), so nothing here waits for it.
    */
   async finish(): Promise<void> {
+    await Promise.race([this.chain, this.abortSignal]);
     if (this.aborted) return;
-    await this.chain;
-    if (!this.aborted) await this.writer.close().catch(() => {});
+    await Promise.race([this.writer.close().catch(() => {}), this.abortSignal]);
   }
 }

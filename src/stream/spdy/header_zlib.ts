@@ -75,6 +75,13 @@ function address(buf: Uint8Array): bigint {
 /**
  * One z_stream, pinned: zlib keeps a back pointer to it and checks it on every call.
  */
+let live = 0;
+
+/** zlib contexts not yet closed: each holds native memory, so tests check they all get freed. */
+export function liveZlibContexts(): number {
+  return live;
+}
+
 abstract class ZContext {
   protected readonly strm = pinned(Z_STREAM_SIZE);
   protected readonly view = new DataView(this.strm.buffer);
@@ -129,6 +136,7 @@ abstract class ZContext {
   close(): void {
     if (this.ended) return;
     this.ended = true;
+    live--;
     this.end();
   }
 
@@ -160,6 +168,7 @@ export class HeaderCompressor extends ZContext {
       z().deflateEnd(this.strm);
       throw new Error(`deflateSetDictionary failed: ${rd}`);
     }
+    live++;
   }
 
   /** Compresses one header block, flushed so that it decodes on its own given the history. */
@@ -181,6 +190,7 @@ export class HeaderDecompressor extends ZContext {
     super();
     const rc = z().inflateInit_(this.strm, z().zlibVersion(), Z_STREAM_SIZE);
     if (rc !== Z_OK) throw new Error(`inflateInit failed: ${rc}`);
+    live++;
   }
 
   /**

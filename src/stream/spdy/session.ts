@@ -129,13 +129,10 @@ export class SpdySession {
   }
 
   close(options?: { now?: boolean }): Promise<void> {
-    if (!this.ended) {
-      this.goAway(GoAwayStatus.OK);
-      if (options?.now) {
-        this.shutdown(new SpdyProtocolError("session closed"), true);
-      } else if (this.streams.size === 0) {
-        this.shutdown(new SpdyProtocolError("session closed"), false);
-      }
+    this.goAway(GoAwayStatus.OK);
+    // With now, also after a graceful close began: its flush may wait on a peer that never reads.
+    if (options?.now || this.streams.size === 0) {
+      this.shutdown(new SpdyProtocolError("session closed"), options?.now ?? false);
     }
     return this.closed;
   }
@@ -358,7 +355,7 @@ export class SpdySession {
   }
 
   private goAway(status: number): void {
-    if (this.sentGoAway || this.out.isAborted) return;
+    if (this.sentGoAway || this.ended || this.out.isAborted) return;
     this.sentGoAway = true;
     this.sendQuiet(encode.goaway(this.lastPeerId, status));
   }
