@@ -170,3 +170,26 @@ Deno.test("ping() resolves on the peer's echo and rejects once the session is go
   await server.closed;
   await assertRejects(() => server.ping(), SpdyProtocolError, "closed");
 });
+
+Deno.test("a flood of 1-byte DATA frames is bounded in pieces, not only in bytes", async () => {
+  const { a, b } = pipePair();
+  let stream: SpdyStream | undefined;
+  const server = new SpdySession(a, { onStream: (s) => void (stream = s) });
+  const peer = new RawPeer(b);
+  await peer.synStream(1, {});
+  const heard = peer.drain();
+  const batch = new Uint8Array(9 * 100);
+  for (let i = 0; i < 100; i++) batch.set(encode.data(1, new Uint8Array([i])), 9 * i);
+  let accepted = 0;
+  const writes = Array.from({ length: 1000 }, () => peer.write(batch).then(() => accepted++));
+  for (let i = 0; i < 20; i++) await new Promise((r) => setTimeout(r, 1));
+  // 256 KiB of 1-byte pieces would be 2600 batches; with per-piece overhead about 40 fit.
+  assert(accepted < 100, `${accepted} batches of 100 one-byte frames accepted`);
+  const reading = readAll(stream!.readable);
+  await Promise.all(writes);
+  await peer.write(encode.data(1, new Uint8Array(0), true));
+  assertEquals((await reading).length, 100_000);
+  await server.close({ now: true });
+  await heard.catch(() => {}); // the pipe errors: the server aborted its side
+  await peer.close();
+});

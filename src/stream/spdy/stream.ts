@@ -6,6 +6,9 @@
 import { SpdyProtocolError } from "../../errors.ts";
 import { RstStatus } from "./frames.ts";
 
+/** Bookkeeping cost counted per queued piece (see `isFull`). */
+const PIECE_OVERHEAD = 64;
+
 export interface SpdyStream {
   readonly id: number;
   /** Header names lower-cased, from the peer's SYN_STREAM. */
@@ -45,6 +48,7 @@ export class SessionStream implements SpdyStream {
   private ended = false;
   private readCanceled = false;
   private queue: Uint8Array[] = [];
+  private queueHead = 0;
   private queued = 0;
   private controller!: ReadableStreamDefaultController<Uint8Array>;
   private wakeReader: (() => void) | undefined;
@@ -86,13 +90,21 @@ export class SessionStream implements SpdyStream {
     return this.ended;
   }
 
-  /** True while the reader is behind by the per-stream bound: the session stops reading. */
+  /**
+   * True while the reader is behind by the per-stream bound: the session stops reading. Each
+   * queued piece counts some bytes of overhead too, so a flood of 1-byte DATA frames is bounded
+   * in pieces as well as in bytes.
+   */
   get isFull(): boolean {
-    return !this.ended && !this.readCanceled && this.queued >= this.host.maxBufferedBytes;
+    if (this.ended || this.readCanceled) return false;
+    const pieces = this.queue.length - this.queueHead;
+    return this.queued + pieces * PIECE_OVERHEAD >= this.host.maxBufferedBytes;
   }
 
   markOpened(): void {
     this.resolveOpened();
+    // A stream opened with FIN both ways (unidirectional) is done at once.
+    this.checkDone();
   }
 
   whenDrained(): Promise<void> {
@@ -163,6 +175,7 @@ export class SessionStream implements SpdyStream {
     this.rejectOpened(err);
     if (!this.remoteClosed) {
       this.queue = [];
+      this.queueHead = 0;
       this.queued = 0;
       try {
         this.controller.error(err);
@@ -192,7 +205,7 @@ export class SessionStream implements SpdyStream {
 
   private async pull(c: ReadableStreamDefaultController<Uint8Array>): Promise<void> {
     for (;;) {
-      const chunk = this.queue.shift();
+      const chunk = this.shift();
       if (chunk) {
         this.queued -= chunk.length;
         c.enqueue(chunk);
@@ -206,10 +219,25 @@ export class SessionStream implements SpdyStream {
     }
   }
 
+  private shift(): Uint8Array | undefined {
+    if (this.queueHead === this.queue.length) return undefined;
+    const chunk = this.queue[this.queueHead++];
+    // Drop consumed slots now and then: shift() per piece would be quadratic.
+    if (this.queueHead === this.queue.length) {
+      this.queue = [];
+      this.queueHead = 0;
+    } else if (this.queueHead > 1024 && this.queueHead * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.queueHead);
+      this.queueHead = 0;
+    }
+    return chunk;
+  }
+
   private cancelRead(): void {
     this.readCanceled = true;
     if (this.queued > 0 && !this.remoteClosed) this.host.consumed(this, this.queued);
     this.queue = [];
+    this.queueHead = 0;
     this.queued = 0;
     this.wake();
     for (const w of this.drainWaiters.splice(0)) w();
