@@ -12,7 +12,7 @@
  */
 import { SpdyProtocolError } from "../../errors.ts";
 import { concatBytes } from "../../util/bytes.ts";
-import { systemLibPath } from "../../storage/libc.ts";
+import { addressOf, systemLibPath } from "../../storage/libc.ts";
 import { SPDY3_DICTIONARY } from "./dictionary.ts";
 
 /** Debian's zlib (package zlib1g, always installed). */
@@ -68,10 +68,6 @@ function pinned(src: Uint8Array | number): Uint8Array<ArrayBuffer> {
   return out;
 }
 
-function address(buf: Uint8Array): bigint {
-  return BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(buf)));
-}
-
 /**
  * One z_stream, pinned: zlib keeps a back pointer to it and checks it on every call.
  */
@@ -88,12 +84,12 @@ abstract class ZContext {
   private ended = false;
 
   protected setInput(input: Uint8Array<ArrayBuffer>): void {
-    this.view.setBigUint64(NEXT_IN, address(input), true);
+    this.view.setBigUint64(NEXT_IN, addressOf(input), true);
     this.view.setUint32(AVAIL_IN, input.length, true);
   }
 
   protected setOutput(out: Uint8Array<ArrayBuffer>): void {
-    this.view.setBigUint64(NEXT_OUT, address(out), true);
+    this.view.setBigUint64(NEXT_OUT, addressOf(out), true);
     this.view.setUint32(AVAIL_OUT, out.length, true);
   }
 

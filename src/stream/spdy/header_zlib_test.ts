@@ -1,7 +1,9 @@
 import { assert, assertEquals, assertThrows } from "../../testing/asserts.ts";
 import { SpdyProtocolError } from "../../errors.ts";
 import { SPDY3_DICTIONARY } from "./dictionary.ts";
-import { HeaderCompressor, HeaderDecompressor } from "./header_zlib.ts";
+import { HeaderCompressor, HeaderDecompressor, libzPath } from "./header_zlib.ts";
+import { libcPath } from "../../storage/libc.ts";
+import { runScoped } from "../../testing/scoped_run.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -76,4 +78,15 @@ Deno.test("a peer compressing without the dictionary still decodes", async () =>
   } finally {
     d.close();
   }
+});
+
+Deno.test("works under the daemon's scoped FFI permission (libc and libz paths only)", async () => {
+  const r = await runScoped(
+    `import { HeaderCompressor, HeaderDecompressor } from "{{repo}}src/stream/spdy/header_zlib.ts";
+const c = new HeaderCompressor(), d = new HeaderDecompressor();
+const out = d.decompress(c.compress(new TextEncoder().encode("port 8080")), 1024);
+Deno.stdout.writeSync(out);`,
+    [`--allow-ffi=${libcPath()},${libzPath()}`],
+  );
+  assertEquals(r.stdout, "port 8080", r.stderr);
 });
