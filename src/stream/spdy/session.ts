@@ -16,6 +16,11 @@
  * - A malformed frame, a bad stream id or a broken bound ends this session only: GOAWAY
  *   PROTOCOL_ERROR, every stream's readable errors, the transport closes. Nothing throws out.
  * No timers: pings and idle timeouts belong to the caller.
+ *
+ * Written here rather than on npm's spdy-transport (3.0.0, 2018, the only SPDY/3.1 library):
+ * tried under Deno against tools/spdy_interop, it drops the connection at the first SYN_STREAM
+ * (it wants HTTP's :method and :path headers; Kubernetes streams carry streamtype and port), and
+ * it has none of the frame, header or buffering bounds above.
  */
 import { errorMessage, SpdyProtocolError } from "../../errors.ts";
 import { encode, type Frame, GoAwayStatus, RstStatus, Settings } from "./frames.ts";
