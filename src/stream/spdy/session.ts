@@ -78,8 +78,8 @@ export class SpdySession {
   private ended = false;
   private readonly windows = new SendWindows();
   private sessionUnacked = 0;
-  private endLoop!: () => void;
-  private readonly loopEnded = new Promise<void>((r) => this.endLoop = r);
+  /** Ends the read in flight, so a shutdown need not wait for the peer's next bytes. */
+  private stopRead: (() => void) | undefined;
 
   constructor(transport: SpdyTransport, options: SpdySessionOptions) {
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
@@ -210,9 +210,16 @@ export class SpdySession {
   }
 
   private async readFrames(): Promise<void> {
-    const stop = this.loopEnded.then(() => ({ done: true, value: undefined }) as const);
     while (!this.ended) {
-      const { done, value } = await Promise.race([this.reader.read(), stop]);
+      // A fresh promise per read: racing every read against one long-lived "stopped" promise
+      // would pile a reaction per read onto it for the whole life of the session.
+      const { done, value } = await new Promise<ReadableStreamReadResult<Uint8Array>>(
+        (resolve, reject) => {
+          this.stopRead = () => resolve({ done: true, value: undefined });
+          this.reader.read().then(resolve, reject);
+        },
+      );
+      this.stopRead = undefined;
       if (done || this.ended) return;
       this.parser.push(value);
       for (let f = this.parser.next(); f && !this.ended; f = this.parser.next()) {
@@ -375,7 +382,7 @@ export class SpdySession {
     this.pings.clear();
     for (const s of [...this.streams.values()]) s.fail(reason);
     this.windows.wake();
-    this.endLoop();
+    this.stopRead?.();
   }
 
   private async finishTransport(): Promise<void> {
