@@ -34,6 +34,7 @@ import { DEFAULT_LIMITS, type SpdyLimits } from "./limits.ts";
 
 export type { SpdyStream } from "./stream.ts";
 export { DEFAULT_LIMITS, type SpdyLimits } from "./limits.ts";
+export { RstStatus } from "./frames.ts";
 
 export interface SpdyTransport {
   readable: ReadableStream<Uint8Array>;
