@@ -105,7 +105,11 @@ abstract class ZContext {
    * Feeds one block through `step` (one deflate or inflate call) in 16 KiB output chunks until
    * the input is used and the flush is complete; more than `maxBytes` of output throws.
    */
-  protected pump(block: Uint8Array, maxBytes: number, step: () => number): Uint8Array<ArrayBuffer> {
+  protected pump(
+    block: Uint8Array,
+    f: { maxBytes: number; step: () => number },
+  ): Uint8Array<ArrayBuffer> {
+    const { maxBytes, step } = f;
     this.checkOpen();
     const input = pinned(block);
     this.setInput(input);
@@ -169,10 +173,13 @@ export class HeaderCompressor extends ZContext {
 
   /** Compresses one header block, flushed so that it decodes on its own given the history. */
   compress(block: Uint8Array): Uint8Array<ArrayBuffer> {
-    return this.pump(block, Infinity, () => {
-      const rc = z().deflate(this.strm, Z_SYNC_FLUSH);
-      if (rc !== Z_OK && rc !== Z_BUF_ERROR) throw new Error(`deflate failed: ${rc}`);
-      return rc;
+    return this.pump(block, {
+      maxBytes: Infinity,
+      step: () => {
+        const rc = z().deflate(this.strm, Z_SYNC_FLUSH);
+        if (rc !== Z_OK && rc !== Z_BUF_ERROR) throw new Error(`deflate failed: ${rc}`);
+        return rc;
+      },
     });
   }
 
@@ -195,19 +202,22 @@ export class HeaderDecompressor extends ZContext {
    * caller must drop the session.
    */
   decompress(block: Uint8Array, maxBytes: number): Uint8Array<ArrayBuffer> {
-    const out = this.pump(block, maxBytes, () => {
-      let rc = z().inflate(this.strm, Z_SYNC_FLUSH);
-      if (rc === Z_NEED_DICT) {
-        const d = SPDY3_DICTIONARY;
-        if (z().inflateSetDictionary(this.strm, d, d.length) !== Z_OK) {
-          throw new SpdyProtocolError("header block uses an unknown zlib dictionary");
+    const out = this.pump(block, {
+      maxBytes,
+      step: () => {
+        let rc = z().inflate(this.strm, Z_SYNC_FLUSH);
+        if (rc === Z_NEED_DICT) {
+          const d = SPDY3_DICTIONARY;
+          if (z().inflateSetDictionary(this.strm, d, d.length) !== Z_OK) {
+            throw new SpdyProtocolError("header block uses an unknown zlib dictionary");
+          }
+          rc = z().inflate(this.strm, Z_SYNC_FLUSH);
         }
-        rc = z().inflate(this.strm, Z_SYNC_FLUSH);
-      }
-      if (rc !== Z_OK && rc !== Z_BUF_ERROR && rc !== Z_STREAM_END) {
-        throw new SpdyProtocolError(`header block does not decompress (zlib ${rc})`);
-      }
-      return rc;
+        if (rc !== Z_OK && rc !== Z_BUF_ERROR && rc !== Z_STREAM_END) {
+          throw new SpdyProtocolError(`header block does not decompress (zlib ${rc})`);
+        }
+        return rc;
+      },
     });
     if (this.availIn() !== 0) {
       throw new SpdyProtocolError("header block has bytes after the end of the zlib stream");

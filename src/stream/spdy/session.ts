@@ -91,7 +91,7 @@ export class SpdySession {
     this.parser = new FrameParser(this.limits, this.decompressor);
     this.host = {
       maxBufferedBytes: this.limits.maxBufferedBytesPerStream,
-      sendData: (s, data, fin) => this.sendData(s, data, fin),
+      sendData: (s, f) => this.sendData(s, f),
       sendReset: (s, status) => this.sendReset(s, status),
       consumed: (s, bytes) => this.consumed(s, bytes),
       streamDone: (s) => this.streamDone(s),
@@ -121,7 +121,9 @@ export class SpdySession {
     const id = this.nextId;
     this.nextId += 2;
     const lower = new Map(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
-    const stream = new SessionStream(id, lower, this.host, {
+    const stream = new SessionStream(this.host, {
+      id,
+      headers: lower,
       sendWindow: this.windows.initial,
       localClosed: options?.fin,
     });
@@ -160,13 +162,14 @@ export class SpdySession {
 
   // --- what streams ask of the session ---
 
-  private async sendData(s: SessionStream, data: Uint8Array, fin: boolean): Promise<void> {
+  private async sendData(s: SessionStream, f: { data: Uint8Array; fin: boolean }): Promise<void> {
+    const { data, fin } = f;
     let off = 0;
     do {
       const want = Math.min(data.length - off, this.limits.maxDataFrameBytes);
-      const n = await this.windows.take(s, want, () => this.checkWritable(s));
+      const n = await this.windows.take(s, { want, check: () => this.checkWritable(s) });
       const last = off + n === data.length;
-      await this.send(encode.data(s.id, data.subarray(off, off + n), fin && last));
+      await this.send(encode.data(s.id, data.subarray(off, off + n), { fin: fin && last }));
       off += n;
     } while (off < data.length);
   }
@@ -232,7 +235,7 @@ export class SpdySession {
   private async handle(f: Frame): Promise<void> {
     switch (f.type) {
       case "data":
-        return await this.onData(f.streamId, f.data, f.fin);
+        return await this.onData(f);
       case "syn_stream":
         return this.onSynStream(f);
       case "syn_reply": {
@@ -282,7 +285,9 @@ export class SpdySession {
     if (this.sentGoAway || this.streams.size >= this.limits.maxStreams) {
       return refuse(RstStatus.REFUSED_STREAM);
     }
-    const stream = new SessionStream(f.streamId, f.headers, this.host, {
+    const stream = new SessionStream(this.host, {
+      id: f.streamId,
+      headers: f.headers,
       sendWindow: this.windows.initial,
       remoteClosed: f.fin,
       localClosed: f.unidirectional,
@@ -302,7 +307,8 @@ export class SpdySession {
     stream.markOpened();
   }
 
-  private async onData(id: number, data: Uint8Array, fin: boolean): Promise<void> {
+  private async onData(f: Extract<Frame, { type: "data" }>): Promise<void> {
+    const { streamId: id, data, fin } = f;
     const stream = this.streams.get(id);
     this.sessionUnacked += data.length;
     if (this.sessionUnacked >= this.limits.initialWindowBytes / 2) {
@@ -334,7 +340,7 @@ export class SpdySession {
 
   private onWindowUpdate(id: number, delta: number): void {
     const s = this.streams.get(id);
-    if (!this.windows.update(s, id === 0, delta) && s) {
+    if (!this.windows.update(id === 0 ? "session" : s, delta) && s) {
       this.sendReset(s, RstStatus.FLOW_CONTROL_ERROR);
       s.fail(new SpdyProtocolError(`stream ${id} window overflow`));
     }

@@ -111,7 +111,7 @@ Deno.test("stream-level faults reset only that stream", async () => {
   const streams: SpdyStream[] = [];
   const server = new SpdySession(a, { onStream: (s) => void streams.push(s) });
   const peer = new RawPeer(b);
-  await peer.synStream(1, {}, true);
+  await peer.synStream(1, {}, { fin: true });
   await peer.synStream(3, {});
   await peer.until((f) => f.type === "syn_reply" && f.streamId === 3);
   // DATA after FIN on stream 1: RST STREAM_ALREADY_CLOSED for 1, stream 3 unaffected.
@@ -121,7 +121,7 @@ Deno.test("stream-level faults reset only that stream", async () => {
   // Data for a stream the peer reset a moment ago is dropped silently.
   await peer.write(encode.rstStream(3, 5));
   await streams[1].done;
-  await peer.write(encode.data(3, new Uint8Array(2), true));
+  await peer.write(encode.data(3, new Uint8Array(2), { fin: true }));
   await peer.write(encode.ping(3));
   assertEquals(await peer.until((f) => f.type === "ping"), { type: "ping", id: 3 });
   await assertRejects(() => readAll(streams[1].readable), SpdyProtocolError, "reset by peer");
@@ -176,7 +176,7 @@ Deno.test("close({now}) ends a graceful close stuck on a peer that never reads",
   const { a, b } = pipePair();
   const server = new SpdySession(a, { onStream: () => true });
   const peer = new RawPeer(b);
-  await peer.synStream(1, {}, true);
+  await peer.synStream(1, {}, { fin: true });
   // Stream 1 stays half open and the peer reads nothing, so the server's frames stay queued.
   let closed = false;
   const graceful = server.close().then(() => closed = true);

@@ -28,7 +28,7 @@ export interface SpdyStream {
 /** What a stream needs from its session. */
 export interface StreamHost {
   readonly maxBufferedBytes: number;
-  sendData(stream: SessionStream, data: Uint8Array, fin: boolean): Promise<void>;
+  sendData(stream: SessionStream, f: { data: Uint8Array; fin: boolean }): Promise<void>;
   sendReset(stream: SessionStream, status: number): void;
   consumed(stream: SessionStream, bytes: number): void;
   streamDone(stream: SessionStream): void;
@@ -60,12 +60,21 @@ export class SessionStream implements SpdyStream {
   /** Writes wait for this: our SYN_REPLY was queued, or the peer's SYN_REPLY arrived. */
   readonly opened: Promise<void>;
 
+  readonly id: number;
+  readonly headers: ReadonlyMap<string, string>;
+
   constructor(
-    readonly id: number,
-    readonly headers: ReadonlyMap<string, string>,
     private readonly host: StreamHost,
-    options: { sendWindow: number; remoteClosed?: boolean; localClosed?: boolean },
+    options: {
+      id: number;
+      headers: ReadonlyMap<string, string>;
+      sendWindow: number;
+      remoteClosed?: boolean;
+      localClosed?: boolean;
+    },
   ) {
+    this.id = options.id;
+    this.headers = options.headers;
     this.sendWindow = options.sendWindow;
     this.remoteClosed = options.remoteClosed ?? false;
     this.localClosed = this.finSent = options.localClosed ?? false;
@@ -138,7 +147,7 @@ export class SessionStream implements SpdyStream {
       if (this.error) throw this.error;
       if (this.localClosed) throw new SpdyProtocolError(`stream ${this.id} is closed for writing`);
       if (data.length === 0) return;
-      return this.host.sendData(this, data, false);
+      return this.host.sendData(this, { data, fin: false });
     });
     this.writeChain = p.catch(() => {});
     return p;
@@ -149,7 +158,7 @@ export class SessionStream implements SpdyStream {
     this.localClosed = true;
     const p = this.writeChain.then(async () => {
       if (this.error) return;
-      await this.host.sendData(this, new Uint8Array(0), true);
+      await this.host.sendData(this, { data: new Uint8Array(0), fin: true });
       this.finSent = true;
       this.checkDone();
     }).catch(() => {});
