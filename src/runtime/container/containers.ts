@@ -4,6 +4,7 @@
  * containers of an earlier run and watches the exits dir so a container's exit is recorded as
  * soon as conmon writes it.
  */
+import { hostMounter } from "../../util/libc_io.ts";
 import type { Config } from "../../config/options.ts";
 import { errorMessage, FailedPreconditionError } from "../../errors.ts";
 import type { ImageService } from "../../image/image_service.ts";
@@ -94,7 +95,7 @@ export async function startContainers(
     mounts: {
       runner: hostRunner,
       mount: lookPath("mount") ?? "/usr/bin/mount",
-      umount: lookPath("umount") ?? "/usr/bin/umount",
+      mounter: hostMounter,
     },
     storageRoot: `${cfg.crio.root}/containers`,
     runRoot: await Deno.realPath(`${cfg.crio.runroot}/containers`),
