@@ -157,7 +157,7 @@ async function execChecks(env: OciTestEnv, id: string, bundle: string): Promise<
     cmd: ["sh", "-c", "echo started; sleep 41 & sleep 42"],
     io: { stdout: started.stream, tty: false, signal: abort.signal },
   });
-  await waitFor("the exec to start", async () => started.text() ? true : undefined);
+  await waitFor("the exec to start", () => Promise.resolve(started.text() ? true : undefined));
   abort.abort();
   await gone;
   await waitFor("the aborted exec to die", async () => {
@@ -183,9 +183,11 @@ async function attachChecks(env: OciTestEnv): Promise<void> {
     };
     const done = env.runtime.attach(id, { bundle, io });
     input.push(encoder.encode("echo hello-$((6*7))\n"));
-    await waitFor("the attached shell's output", async () => {
-      return out.text().includes("hello-42") ? true : undefined;
-    }, 10_000);
+    await waitFor(
+      "the attached shell's output",
+      () => Promise.resolve(out.text().includes("hello-42") ? true : undefined),
+      10_000,
+    );
     abort.abort();
     await done;
     input.end();
