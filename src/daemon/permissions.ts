@@ -150,7 +150,8 @@ export function daemonPermissions(p: PermissionInputs): string[] {
     `--allow-write=${uniq([...owned, ...containerWrites]).join(",")}`,
     "--allow-net",
     `--deny-net=${DENY_NET.join(",")}`,
-    // Layer extraction calls lchown/utimensat/lsetxattr/mknod in libc, and nothing else.
+    // libc only: layer extraction (lchown/utimensat/lsetxattr/mknod), conmon's attach socket
+    // (socket/connect/recv/send) and port-forward's setns on a worker thread.
     `--allow-ffi=${libcPath()}`,
     `--allow-env=${ENV.join(",")}`,
     "--allow-sys=hostname,osRelease,uid,gid,loadavg,networkInterfaces,systemMemoryInfo",
