@@ -196,6 +196,27 @@ async function attachChecks(env: OciTestEnv): Promise<void> {
   }
 }
 
+/** Median start-to-exit of `true`: through conmon, and as a bare `runtime exec` for comparison. */
+async function latency(env: OciTestEnv, id: string, bundle: string) {
+  const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const viaConmon: number[] = [], bare: number[] = [];
+  const processFile = `${env.tmp}/bare-process.json`;
+  const spec = JSON.parse(await Deno.readTextFile(`${bundle}/config.json`));
+  await Deno.writeTextFile(processFile, JSON.stringify({ ...spec.process, args: ["true"] }));
+  for (let i = 0; i < 7; i++) {
+    let t0 = performance.now();
+    await env.runtime.execStream(id, { bundle, cmd: ["true"], io: { tty: false } });
+    viaConmon.push(performance.now() - t0);
+    t0 = performance.now();
+    const args = [`--root=${env.runtimeRoot}`, "exec", "--process", processFile, id];
+    const r = await new Deno.Command(RUNTIMES[env.name], { args, stdout: "null" }).output();
+    assertEquals(r.code, 0);
+    bare.push(performance.now() - t0);
+  }
+  return `exec start-to-exit median: conmon ${median(viaConmon).toFixed(0)} ms, bare ` +
+    `${env.name} exec ${median(bare).toFixed(0)} ms`;
+}
+
 async function manyExecs(env: OciTestEnv, id: string, bundle: string, n: number) {
   const t0 = performance.now();
   for (let i = 0; i < n; i++) {
@@ -234,7 +255,7 @@ for (const name of Object.keys(RUNTIMES)) {
         const baseline = await fds();
         env = newEnv(name, tmp, await busyboxRootfs(tmp), facts);
         const { id, bundle } = await startContainer(env, ["sleep", "1000"]);
-        const report = await execChecks(env, id, bundle);
+        const report = `${await execChecks(env, id, bundle)}; ${await latency(env, id, bundle)}`;
         await attachChecks(env);
         const perExec = await manyExecs(env, id, bundle, 100);
         await env.runtime.stop(id, { bundle, timeoutSeconds: 0 });
