@@ -16,7 +16,7 @@
  * sessions; ExecSync (probes) has its own path.
  */
 import { InternalError } from "../errors.ts";
-import { runtimeLogError } from "./conmon.ts";
+import { readPid, runtimeLogError } from "./conmon.ts";
 import { killTree } from "./exec_sync.ts";
 import type { OciHost } from "./host.ts";
 import type { OciProcess } from "./spec/types.ts";
@@ -87,11 +87,6 @@ export function startFailureCode(reason: string): number {
 }
 
 const decoder = new TextDecoder();
-
-async function readPid(host: OciHost, path: string): Promise<number | undefined> {
-  const text = decoder.decode(await host.readFile(path, 64) ?? new Uint8Array()).trim();
-  return /^\d+$/.test(text) ? Number(text) : undefined;
-}
 
 export async function runExecStream(
   host: OciHost,
