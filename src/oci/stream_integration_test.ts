@@ -56,7 +56,8 @@ async function startContainer(
   command: string[],
   io: { tty?: boolean; stdin?: boolean } = {},
 ) {
-  const id = `st-${env.name}-${crypto.randomUUID().slice(0, 8)}`;
+  // 64 characters, as CRI ids are: the attach socket's path is then longer than sockaddr_un holds.
+  const id = `${env.name}${crypto.randomUUID().replaceAll("-", "")}`.padEnd(64, "0");
   env.ids.push(id);
   const s = await spec(env, id, command, { config: { tty: io.tty, stdin: io.stdin } });
   const bundle = `${env.tmp}/bundles/${id}`;
