@@ -101,6 +101,19 @@ async function execChecks(env: OciTestEnv, id: string, bundle: string): Promise<
   assertEquals((await catDone).exitCode, 0);
   assertEquals(catOut.text(), "piped\n");
 
+  // Large stdin chunks: conmon reads at most 32 KiB - 1 per attach message; nothing is lost.
+  const big = source<Uint8Array>();
+  const count = sink();
+  const counted = rt.execStream(id, {
+    bundle,
+    cmd: ["wc", "-c"],
+    io: { stdin: big.stream, stdout: count.stream, stderr: sink().stream, tty: false },
+  });
+  for (let i = 0; i < 4; i++) big.push(new Uint8Array(100_000).fill(97));
+  big.end();
+  assertEquals((await counted).exitCode, 0);
+  assertEquals(count.text().trim(), "400000");
+
   const missing = await rt.execStream(id, {
     bundle,
     cmd: ["no-such-command"],

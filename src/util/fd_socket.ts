@@ -44,6 +44,8 @@ export const SOCK_STREAM = 1;
 export const SOCK_SEQPACKET = 5;
 export const SOCK_CLOEXEC = 0o2000000;
 const O_PATH_CLOEXEC = 0o10000000 | 0o2000000;
+/** Below conmon's CONN_SOCK_BUF_SIZE - 1 (32767), with room to spare. */
+export const CONMON_MAX_MESSAGE = 16 << 10;
 const SHUT_WR = 1;
 const SHUT_RDWR = 2;
 /** A peer that went away must not SIGPIPE the daemon. */
@@ -78,11 +80,16 @@ export class FdSocket implements PacketConn {
   #writeShut = false;
   readonly #pending = new Set<Promise<unknown>>();
   readonly #bufSize: number;
+  readonly #maxMessage: number;
 
-  /** Takes ownership of fd. bufSize bounds one read (conmon sends at most 8 KiB + 1 per message). */
-  constructor(fd: number, options: { bufSize?: number } = {}) {
+  /**
+   * Takes ownership of fd. bufSize bounds one read (conmon sends at most 8 KiB + 1 per message);
+   * maxMessage splits writes on a SEQPACKET socket whose reader takes bounded messages.
+   */
+  constructor(fd: number, options: { bufSize?: number; maxMessage?: number } = {}) {
     this.#fd = fd;
     this.#bufSize = options.bufSize ?? 32 << 10;
+    this.#maxMessage = options.maxMessage ?? Infinity;
   }
 
   /**
@@ -110,18 +117,22 @@ export class FdSocket implements PacketConn {
         c.close(fd);
         throw new Deno.errors.ConnectionRefused(`connect ${path}: errno ${e}`);
       }
-      return new FdSocket(fd);
+      // conmon reads 32 KiB - 1 bytes per attach message and drops the rest of a longer one.
+      return new FdSocket(fd, { maxMessage: CONMON_MAX_MESSAGE });
     } finally {
       if (dirFd >= 0) c.close(dirFd);
     }
   }
 
   /** A connected pair (tests). */
-  static pair(type = SOCK_SEQPACKET): [FdSocket, FdSocket] {
+  static pair(
+    type = SOCK_SEQPACKET,
+    options: { maxMessage?: number } = {},
+  ): [FdSocket, FdSocket] {
     const fds = new Int32Array(2);
     const rc = socketLibc().socketpair(AF_UNIX, type | SOCK_CLOEXEC, 0, new Uint8Array(fds.buffer));
     if (rc !== 0) throw new Error(`socketpair: errno ${errno()}`);
-    return [new FdSocket(fds[0]), new FdSocket(fds[1])];
+    return [new FdSocket(fds[0], options), new FdSocket(fds[1], options)];
   }
 
   get fd(): number {
@@ -149,7 +160,7 @@ export class FdSocket implements PacketConn {
     const buf = data.slice();
     while (off < buf.length) {
       if (this.#closed || this.#writeShut) throw new Deno.errors.BrokenPipe("socket closed");
-      const rest = buf.subarray(off);
+      const rest = buf.subarray(off, off + this.#maxMessage);
       const n = Number(
         await this.#track(socketLibc().send(this.#fd, rest, BigInt(rest.length), MSG_NOSIGNAL)),
       );
