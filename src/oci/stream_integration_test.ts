@@ -114,6 +114,22 @@ async function execChecks(env: OciTestEnv, id: string, bundle: string): Promise<
   assertEquals((await counted).exitCode, 0);
   assertEquals(count.text().trim(), "400000");
 
+  // 50 MB of output, every byte delivered in order of arrival, with the caller's pace setting
+  // conmon's (a slow writer stalls the socket, not memory).
+  let bytes = 0;
+  const tMb = performance.now();
+  const flood = await rt.execStream(id, {
+    bundle,
+    cmd: ["head", "-c", "50000000", "/dev/zero"],
+    io: {
+      stdout: new WritableStream({ write: (c) => void (bytes += c.length) }),
+      stderr: sink().stream,
+      tty: false,
+    },
+  });
+  const floodMs = performance.now() - tMb;
+  assertEquals([flood.exitCode, bytes], [0, 50_000_000]);
+
   const missing = await rt.execStream(id, {
     bundle,
     cmd: ["no-such-command"],
@@ -155,7 +171,7 @@ async function execChecks(env: OciTestEnv, id: string, bundle: string): Promise<
     const p = await processesWith("sleep 4");
     return p.live.length === 0 ? true : undefined;
   }, 5000);
-  return `non-tty exec ${nonTtyMs.toFixed(0)} ms`;
+  return `non-tty exec ${nonTtyMs.toFixed(0)} ms; 50 MB of stdout in ${floodMs.toFixed(0)} ms`;
 }
 
 async function attachChecks(env: OciTestEnv): Promise<void> {
