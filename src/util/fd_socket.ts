@@ -22,6 +22,8 @@ const SYMBOLS = {
   /** The same two calls on this thread, with MSG_DONTWAIT: they never wait. */
   recvNow: { name: "recv", parameters: ["i32", "buffer", "usize", "i32"], result: "isize" },
   sendNow: { name: "send", parameters: ["i32", "buffer", "usize", "i32"], result: "isize" },
+  /** fcntl(fd, F_SETFL, flags): an int vararg passes like a fixed int on x86-64 and arm64. */
+  fcntl: { parameters: ["i32", "i32", "i32"], result: "i32" },
   setsockopt: { parameters: ["i32", "i32", "i32", "buffer", "u32"], result: "i32" },
   shutdown: { parameters: ["i32", "i32"], result: "i32" },
   close: { parameters: ["i32"], result: "i32" },
@@ -46,6 +48,8 @@ export const AF_INET6 = 10;
 export const SOCK_STREAM = 1;
 export const SOCK_SEQPACKET = 5;
 export const SOCK_CLOEXEC = 0o2000000;
+const SOCK_NONBLOCK = 0o4000;
+const F_SETFL = 4;
 const O_PATH_CLOEXEC = 0o10000000 | 0o2000000;
 /** Below conmon's CONN_SOCK_BUF_SIZE - 1 (32767), with room to spare. */
 export const CONMON_MAX_MESSAGE = 16 << 10;
@@ -114,9 +118,11 @@ export class FdSocket implements PacketConn {
     }
     try {
       const addr = sockaddrUn(target);
-      const fd = c.socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+      // Non-blocking for the connect only: a wedged conmon with a full backlog would otherwise
+      // hold this thread, the event loop's, inside connect(2).
+      const fd = c.socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
       if (fd < 0) throw new Error(`socket: errno ${errno()}`);
-      if (c.connect(fd, addr, addr.length) !== 0) {
+      if (c.connect(fd, addr, addr.length) !== 0 || c.fcntl(fd, F_SETFL, 0) !== 0) {
         const e = errno();
         c.close(fd);
         throw new Deno.errors.ConnectionRefused(`connect ${path}: errno ${e}`);
