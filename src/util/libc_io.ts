@@ -67,15 +67,20 @@ const ERRNO_NAMES: Record<number, string> = {
 const errnoBuf = new Int32Array(1);
 
 /**
- * The calling thread's errno after a failed call, by name (e.g. "ENOENT"). Copied out with
+ * The calling thread's errno after a failed call. Copied out with
  * memcpy: Deno.UnsafePointerView needs an unscoped --allow-ffi, the daemon's is libc's path.
  */
-export function errnoName(): string {
+export function errno(): number {
   const p = symbols().__errno_location();
   errnoBuf[0] = 0;
   if (p) symbols().memcpy(new Uint8Array(errnoBuf.buffer), p, 4n);
-  const errno = errnoBuf[0];
-  return ERRNO_NAMES[errno] ?? `errno ${errno}`;
+  return errnoBuf[0];
+}
+
+/** errno by name (e.g. "ENOENT"), for messages and checks. */
+export function errnoName(): string {
+  const n = errno();
+  return ERRNO_NAMES[n] ?? `errno ${n}`;
 }
 
 const O_RDONLY_CLOEXEC = 0o2000000;

@@ -1,6 +1,6 @@
 /** Lifecycle, exits and restore against a fake runtime: no root, no conmon. */
 import { assert, assertEquals, assertRejects } from "../../testing/asserts.ts";
-import { FailedPreconditionError } from "../../errors.ts";
+import { FailedPreconditionError, NotFoundError } from "../../errors.ts";
 import { Logger } from "../../log.ts";
 import { ContainerState } from "../../cri/gen/api.ts";
 import { newId } from "../../storage/record_dir.ts";
@@ -194,6 +194,29 @@ Deno.test("an image is in use as a container's image or as its image volume, unt
     assert(!t.service.imageInUse("other"));
     await t.service.remove(id);
     assert(!t.service.imageInUse("tools-id"));
+  } finally {
+    await t.cleanup();
+  }
+});
+
+Deno.test("exec and attach: unknown id is NotFound, a container not running a precondition", async () => {
+  const t = await setup();
+  try {
+    const io = { tty: false };
+    await assertRejects(() => t.service.exec("f".repeat(64), { cmd: ["true"], io }), NotFoundError);
+    await assertRejects(() => t.service.attach("f".repeat(64), { io }), NotFoundError);
+    const created = await t.add({ state: "created", pid: 9 });
+    await assertRejects(
+      () => t.service.exec(created, { cmd: ["true"], io }),
+      FailedPreconditionError,
+    );
+    await assertRejects(() => t.service.attach(created, { io }), FailedPreconditionError);
+    const running = await t.add({ state: "running", pid: 9 });
+    assertEquals(await t.service.exec(running.slice(0, 10), { cmd: ["false"], io }), {
+      exitCode: 1,
+    });
+    await t.service.attach(running, { io });
+    assertEquals(t.runtime.calls, [`exec ${running} false`, `attach ${running}`]);
   } finally {
     await t.cleanup();
   }
