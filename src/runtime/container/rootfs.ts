@@ -4,8 +4,9 @@
  * (`l/0`, `l/1`, …, resolved from the storage dir, where mount runs), so the option string of a
  * 100-layer image stays well inside the one page the kernel accepts.
  */
-import { type HostRunner, runChecked } from "../../util/host_runner.ts";
+import { type HostRunner, hostRunner, runChecked } from "../../util/host_runner.ts";
 import { symlink } from "../../storage/libc.ts";
+import { lookPath } from "../../oci/runtime_handlers.ts";
 
 export interface RootfsPaths {
   /** <root>/containers/<id>: l/, upper/, work/ (persistent: the writable layer). */
@@ -18,6 +19,14 @@ export interface MountBinaries {
   runner: HostRunner;
   mount: string;
   umount: string;
+}
+
+export function hostMountBinaries(): MountBinaries {
+  return {
+    runner: hostRunner,
+    mount: lookPath("mount") ?? "/usr/bin/mount",
+    umount: lookPath("umount") ?? "/usr/bin/umount",
+  };
 }
 
 /** Everything below storageDir is created here; the caller removes storageDir on rollback. */

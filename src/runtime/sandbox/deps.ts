@@ -4,6 +4,7 @@ import type { CniInvoker } from "../../net/cni_attach.ts";
 import type { NetworkReadiness } from "../../net/cni_config.ts";
 import type { NamespaceManager } from "../../net/namespaces.ts";
 import type { MountPoints } from "../../util/mountinfo.ts";
+import type { PodInfra } from "./infra.ts";
 import type { PodFiles } from "./pod_files.ts";
 import type { SandboxStore } from "./sandbox_store.ts";
 
@@ -15,6 +16,8 @@ export interface SandboxDeps {
   /** The default network as the config dir says now. */
   network: () => NetworkReadiness;
   mountPoints: MountPoints;
+  /** Infra containers; absent where no OCI runtime is wired (a pod that needs one is refused). */
+  infra?: PodInfra;
   /** <runroot>/pods: per-pod volatile files. */
   runRoot: string;
   log: Logger;

@@ -1,16 +1,22 @@
 /**
  * Builds the sandbox service from the configuration and the host seams: state under
- * <root>/pods, volatile files under <runroot>/pods, pins under namespaces_dir; then restores the
- * pods of an earlier run. close() undoes prepare()'s private bind mounts when no pin is left.
+ * <root>/pods, volatile files under <runroot>/pods, pins under namespaces_dir, infra containers
+ * through the shared runtimes; then restores the pods of an earlier run. close() undoes
+ * prepare()'s private bind mounts when no pin is left.
  */
 import type { Config } from "../../config/options.ts";
+import type { ImageService } from "../../image/image_service.ts";
 import type { Logger } from "../../log.ts";
 import { CniInvoker } from "../../net/cni_attach.ts";
 import type { NetworkReadiness } from "../../net/cni_config.ts";
 import { NamespaceManager } from "../../net/namespaces.ts";
 import { type HostRunner, hostRunner, runChecked } from "../../util/host_runner.ts";
 import { hostMountPoints } from "../../util/mountinfo.ts";
+import { hostMountBinaries } from "../container/rootfs.ts";
+import type { Runtimes } from "../runtimes.ts";
 import type { SandboxDeps } from "./deps.ts";
+import { needsInfra } from "./infra.ts";
+import { InfraContainers } from "./infra_container.ts";
 import { PodFiles } from "./pod_files.ts";
 import type { StatsSources } from "./pod_stats.ts";
 import { SandboxService } from "./sandbox_service.ts";
@@ -45,6 +51,9 @@ export async function startSandboxes(
     network: () => NetworkReadiness;
     handlers: () => ReadonlySet<string>;
     runner?: HostRunner;
+    /** Both or neither: without them a pod that needs an infra container is refused. */
+    images?: ImageService;
+    runtimes?: Runtimes;
   },
 ): Promise<Sandboxes> {
   const cfg = config();
@@ -64,6 +73,18 @@ export async function startSandboxes(
     runRoot,
     log: options.log,
   };
+  const { images, runtimes } = options;
+  if (images && runtimes) {
+    deps.infra = new InfraContainers({
+      config,
+      images,
+      runtime: (name) => runtimes.runtime(name),
+      facts: (name) => runtimes.facts(name),
+      mounts: hostMountBinaries(),
+      storageRoot: `${cfg.crio.root}/pods`,
+      log: options.log,
+    });
+  }
   const report = await restorePods(deps);
   options.log.info("pods restored", {
     restored: report.restored,
@@ -80,6 +101,12 @@ export async function startSandboxes(
         cgroupDriver: c.runtime.cgroup_manager as "systemd" | "cgroupfs",
         defaultSysctls: c.runtime.default_sysctls,
         nodeHostname: Deno.hostname(),
+        needsInfra: (pod) =>
+          needsInfra({
+            ...pod,
+            runtimeType: c.runtime.runtimes[pod.handler]?.runtime_type ?? "oci",
+            dropInfra: c.runtime.drop_infra_ctr,
+          }),
       };
     },
   });

@@ -1,0 +1,184 @@
+/**
+ * The pod infra container through the daemon (bin/crio, as a node runs it): the pause image comes
+ * from a local registry through a registries.conf rewrite of registry.k8s.io (the default
+ * pause_image, as the harness serves it), a pod sharing its PID namespace runs two containers
+ * that see the pause process as PID 1 and each other's processes, the pause image cannot be
+ * removed while the pod exists, and stop/remove leave no process, mount, runtime state or dir.
+ * Host network, so the test needs no bridge of its own.
+ */
+import {
+  assert,
+  assertEquals,
+  assertRejects,
+  assertStringIncludes,
+} from "../src/testing/asserts.ts";
+import { CriTestClient } from "../src/testing/cri_client.ts";
+import { loadSchema } from "../src/cri/schema.ts";
+import { NamespaceMode } from "../src/cri/gen/api.ts";
+import { startRegistry } from "./registry.ts";
+import { startDaemon } from "./daemon.ts";
+import { mountTargets } from "./leaks.ts";
+import { registriesConf } from "./images/critest_images.ts";
+import { pauseBinary } from "./images/elf.ts";
+import { buildLayer } from "./images/layer.ts";
+import { buildImage } from "./images/oci.ts";
+import { pushImage } from "./images/pusher.ts";
+import { busyboxRootfs } from "./images/rootfs.ts";
+
+const canRun = Deno.uid() === 0 && (() => {
+  try {
+    return Deno.statSync("/usr/bin/docker-registry").isFile;
+  } catch {
+    return false;
+  }
+})();
+
+const decoder = new TextDecoder();
+
+async function pushTestImages(host: string): Promise<void> {
+  const pause = await buildLayer([{
+    type: "file",
+    path: "pause",
+    mode: 0o755,
+    data: pauseBinary(),
+  }]);
+  await pushImage(
+    { registry: host, repo: "pause" },
+    await buildImage([pause], { entrypoint: ["/pause"], user: "65535:65535" }),
+    { tags: ["3.10.1"] },
+  );
+  const busybox = await buildLayer(await busyboxRootfs());
+  await pushImage(
+    { registry: host, repo: "busybox" },
+    await buildImage([busybox], { cmd: ["sh"] }),
+    { tags: ["1"] },
+  );
+}
+
+async function names(dir: string): Promise<string[]> {
+  try {
+    return (await Array.fromAsync(Deno.readDir(dir))).map((e) => e.name).sort();
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return [];
+    throw err;
+  }
+}
+
+async function alive(pid: number): Promise<boolean> {
+  return (await new Deno.Command("kill", { args: ["-0", String(pid)], stderr: "null" }).output())
+    .success;
+}
+
+async function unmountUnder(dir: string): Promise<void> {
+  for (let round = 0; round < 4; round++) {
+    const left = [...await mountTargets()].filter((m) => m.startsWith(`${dir}/`));
+    if (!left.length) return;
+    for (const m of left.sort().reverse()) {
+      await new Deno.Command("umount", { args: [m], stderr: "null" }).output();
+    }
+  }
+}
+
+type Client = CriTestClient;
+
+async function runContainer(c: Client, o: { pod: string; podConfig: unknown; name: string }) {
+  const created = await c.call<{ containerId: string }>("RuntimeService", "CreateContainer", {
+    podSandboxId: o.pod,
+    sandboxConfig: o.podConfig,
+    config: {
+      metadata: { name: o.name },
+      image: { image: "registry.k8s.io/busybox:1" },
+      command: ["sleep", o.name === "a" ? "1001" : "1002"],
+      linux: { securityContext: { namespaceOptions: { pid: NamespaceMode.POD } } },
+    },
+  });
+  await c.call("RuntimeService", "StartContainer", { containerId: created.containerId });
+  return created.containerId;
+}
+
+async function exec(c: Client, id: string, cmd: string[]): Promise<string> {
+  const r = await c.call<{ stdout: Uint8Array; exitCode: number }>("RuntimeService", "ExecSync", {
+    containerId: id,
+    cmd,
+    timeout: 10,
+  });
+  assertEquals(r.exitCode ?? 0, 0, `${cmd.join(" ")} failed`);
+  return decoder.decode(r.stdout);
+}
+
+async function checkSharedPod(c: Client, dir: string) {
+  const podConfig = {
+    metadata: { name: "shared", namespace: "infra-test", uid: "uid-shared", attempt: 0 },
+    linux: {
+      securityContext: {
+        namespaceOptions: { network: NamespaceMode.NODE, pid: NamespaceMode.POD },
+      },
+    },
+  };
+  const { podSandboxId: pod } = await c.call<{ podSandboxId: string }>(
+    "RuntimeService",
+    "RunPodSandbox",
+    { config: podConfig },
+  );
+  const status = await c.call<{ info: Record<string, string> }>(
+    "RuntimeService",
+    "PodSandboxStatus",
+    { podSandboxId: pod, verbose: true },
+  );
+  const infra = JSON.parse(status.info.info!).infraContainer;
+  assert(infra.pid > 0, `infra pid in verbose info: ${status.info.info}`);
+  assertEquals(infra.command, ["/pause"]);
+  await c.call("ImageService", "PullImage", { image: { image: "registry.k8s.io/busybox:1" } });
+  const a = await runContainer(c, { pod, podConfig, name: "a" });
+  const b = await runContainer(c, { pod, podConfig, name: "b" });
+  assertEquals(await exec(c, a, ["cat", "/proc/1/cmdline"]), "/pause\0");
+  const ps = await exec(c, b, ["ps", "-o", "pid,args"]);
+  assertStringIncludes(ps, "sleep 1001");
+  assertStringIncludes(ps, "sleep 1002");
+  assertStringIncludes(ps, "/pause");
+  const err = await assertRejects(() =>
+    c.call("ImageService", "RemoveImage", { image: { image: infra.imageId } })
+  );
+  assertStringIncludes(String(err), "in use");
+  await c.call("RuntimeService", "StopPodSandbox", { podSandboxId: pod });
+  assert(!(await alive(infra.pid)), "the pause process is gone after StopPodSandbox");
+  await c.call("RuntimeService", "RemovePodSandbox", { podSandboxId: pod });
+  assertEquals(await names(`${dir}/run/pods`), [], "no pod run dir");
+  assertEquals(await names(`${dir}/root/pods`), [], "no pod state dir");
+  assertEquals(await names(`${dir}/exits`), [], "no exit file");
+  assertEquals(await names(`${dir}/attach`), [], "no attach dir");
+  const state = await new Deno.Command("runc", { args: ["--root", "/run/runc", "state", pod] })
+    .output();
+  assert(!state.success, "runc no longer knows the infra container");
+  const left = [...await mountTargets()].filter((m) =>
+    m.startsWith(`${dir}/`) && !m.startsWith(`${dir}/ns`)
+  );
+  assertEquals(left, [], "no mount but the namespaces dir");
+}
+
+Deno.test({
+  name: "a PID-shared pod: pause is PID 1 for both containers; stop and remove leave nothing",
+  ignore: !canRun,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const registry = await startRegistry();
+    const dir = await Deno.realPath(await Deno.makeTempDir({ prefix: "pod-infra-test-" }));
+    const client: { c?: Client } = {};
+    let daemon: Awaited<ReturnType<typeof startDaemon>> | undefined;
+    try {
+      await pushTestImages(registry.host);
+      const conf = `${dir}/registries.conf`;
+      await Deno.writeTextFile(conf, registriesConf(["registry.k8s.io"], registry.host));
+      daemon = await startDaemon(dir, { runtime: "runc", k8s: "1.37", registriesConf: conf });
+      client.c = new CriTestClient(daemon.socket, loadSchema());
+      await checkSharedPod(client.c, dir);
+    } finally {
+      client.c?.close();
+      await daemon?.child.stop(15_000);
+      await unmountUnder(dir);
+      await registry.stop();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
