@@ -58,7 +58,7 @@ export interface PodStatusRecord {
   readonly infraPid?: number;
 }
 
-/** The per-pod CNI cache: exactly what ADD used, for DEL and CHECK. */
+/** The per-pod CNI cache: exactly what ADD used, for DEL. */
 export interface PodNetworkRecord {
   readonly loopback?: CniAttachment;
   readonly network?: CniAttachment;
