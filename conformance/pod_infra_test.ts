@@ -2,9 +2,9 @@
  * The pod infra container through the daemon (bin/crio, as a node runs it): the pause image comes
  * from a local registry through a registries.conf rewrite of registry.k8s.io (the default
  * pause_image, as the harness serves it), a pod sharing its PID namespace runs two containers
- * that see the pause process as PID 1 and each other's processes, the pause image cannot be
- * removed while the pod exists, and stop/remove leave no process, mount, runtime state or dir.
- * Host network, so the test needs no bridge of its own.
+ * that see the pause process as PID 1 and each other's processes, orphans are reaped, the pause
+ * image cannot be removed while the pod exists, and stop/remove leave no process, mount, runtime
+ * state or dir. Host network, so the test needs no bridge of its own.
  */
 import {
   assert,
@@ -136,6 +136,11 @@ async function checkSharedPod(c: Client, dir: string) {
   assertStringIncludes(ps, "sleep 1001");
   assertStringIncludes(ps, "sleep 1002");
   assertStringIncludes(ps, "/pause");
+  // An orphan is re-parented to the namespace's init, pause, which must reap it.
+  await exec(c, a, ["sh", "-c", "sleep 0.2 &"]);
+  await new Promise((r) => setTimeout(r, 1000));
+  const stats = await exec(c, b, ["ps", "-o", "stat,args"]);
+  assert(!/^\s*Z/m.test(stats), `no zombie left:\n${stats}`);
   const err = await assertRejects(() =>
     c.call("ImageService", "RemoveImage", { image: { image: infra.imageId } })
   );
