@@ -106,27 +106,54 @@ async function exec(c: Client, id: string, cmd: string[]): Promise<string> {
   return decoder.decode(r.stdout);
 }
 
-async function checkSharedPod(c: Client, dir: string) {
-  const podConfig = {
-    metadata: { name: "shared", namespace: "infra-test", uid: "uid-shared", attempt: 0 },
+/** What a removed pod must not leave: dirs, exit file, attach dir, runtime state, mounts. */
+async function assertNothingLeft(dir: string, pod: string, runtime = "runc"): Promise<void> {
+  assertEquals(await names(`${dir}/run/pods`), [], "no pod run dir");
+  assertEquals(await names(`${dir}/root/pods`), [], "no pod state dir");
+  assertEquals(await names(`${dir}/exits`), [], "no exit file");
+  assertEquals(await names(`${dir}/attach`), [], "no attach dir");
+  const state = await new Deno.Command(runtime, {
+    args: ["--root", `/run/${runtime}`, "state", pod],
+  })
+    .output();
+  assert(!state.success, `${runtime} no longer knows the infra container`);
+  const left = [...await mountTargets()].filter((m) =>
+    m.startsWith(`${dir}/`) && !m.startsWith(`${dir}/ns`)
+  );
+  assertEquals(left, [], "no mount but the namespaces dir");
+}
+
+function sharedPodConfig(name: string) {
+  return {
+    metadata: { name, namespace: "infra-test", uid: `uid-${name}`, attempt: 0 },
     linux: {
       securityContext: {
         namespaceOptions: { network: NamespaceMode.NODE, pid: NamespaceMode.POD },
       },
     },
   };
-  const { podSandboxId: pod } = await c.call<{ podSandboxId: string }>(
-    "RuntimeService",
-    "RunPodSandbox",
-    { config: podConfig },
-  );
-  const status = await c.call<{ info: Record<string, string> }>(
+}
+
+/** PodSandboxStatus: the CRI state (0 ready, 1 not ready) and the verbose infra entry. */
+async function podStatus(c: Client, pod: string) {
+  const r = await c.call<{ status: { state: number }; info: Record<string, string> }>(
     "RuntimeService",
     "PodSandboxStatus",
     { podSandboxId: pod, verbose: true },
   );
-  const infra = JSON.parse(status.info.info!).infraContainer;
-  assert(infra.pid > 0, `infra pid in verbose info: ${status.info.info}`);
+  return { state: r.status.state ?? 0, infra: JSON.parse(r.info.info!).infraContainer };
+}
+
+async function runPod(c: Client, config: unknown): Promise<string> {
+  const r = await c.call<{ podSandboxId: string }>("RuntimeService", "RunPodSandbox", { config });
+  return r.podSandboxId;
+}
+
+async function checkSharedPod(c: Client, dir: string) {
+  const podConfig = sharedPodConfig("shared");
+  const pod = await runPod(c, podConfig);
+  const { infra } = await podStatus(c, pod);
+  assert(infra.pid > 0, `infra pid in verbose info: ${JSON.stringify(infra)}`);
   assertEquals(infra.command, ["/pause"]);
   await c.call("ImageService", "PullImage", { image: { image: "registry.k8s.io/busybox:1" } });
   const a = await runContainer(c, { pod, podConfig, name: "a" });
@@ -148,17 +175,7 @@ async function checkSharedPod(c: Client, dir: string) {
   await c.call("RuntimeService", "StopPodSandbox", { podSandboxId: pod });
   assert(!(await alive(infra.pid)), "the pause process is gone after StopPodSandbox");
   await c.call("RuntimeService", "RemovePodSandbox", { podSandboxId: pod });
-  assertEquals(await names(`${dir}/run/pods`), [], "no pod run dir");
-  assertEquals(await names(`${dir}/root/pods`), [], "no pod state dir");
-  assertEquals(await names(`${dir}/exits`), [], "no exit file");
-  assertEquals(await names(`${dir}/attach`), [], "no attach dir");
-  const state = await new Deno.Command("runc", { args: ["--root", "/run/runc", "state", pod] })
-    .output();
-  assert(!state.success, "runc no longer knows the infra container");
-  const left = [...await mountTargets()].filter((m) =>
-    m.startsWith(`${dir}/`) && !m.startsWith(`${dir}/ns`)
-  );
-  assertEquals(left, [], "no mount but the namespaces dir");
+  await assertNothingLeft(dir, pod);
 }
 
 Deno.test({
@@ -181,6 +198,59 @@ Deno.test({
     } finally {
       client.c?.close();
       await daemon?.child.stop(15_000);
+      await unmountUnder(dir);
+      await registry.stop();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "restart: a running infra is kept, one that exited while the daemon was down is not ready",
+  ignore: !canRun,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const registry = await startRegistry();
+    const dir = await Deno.realPath(await Deno.makeTempDir({ prefix: "pod-infra-restart-" }));
+    const state: { c?: Client; d?: Awaited<ReturnType<typeof startDaemon>> } = {};
+    try {
+      await pushTestImages(registry.host);
+      const conf = `${dir}/registries.conf`;
+      await Deno.writeTextFile(conf, registriesConf(["registry.k8s.io"], registry.host));
+      const opts = { runtime: "crun", k8s: "1.37", registriesConf: conf };
+      const restart = async () => {
+        state.c?.close();
+        if (state.d) {
+          Deno.kill(state.d.child.pid, "SIGKILL");
+          await state.d.child.status;
+        }
+        // The killed daemon's socket is stale; startDaemon waits for the new one to appear.
+        await Deno.remove(`${dir}/crio.sock`).catch(() => {});
+        state.d = await startDaemon(dir, opts);
+        state.c = new CriTestClient(state.d.socket, loadSchema());
+        return state.c;
+      };
+      let c = await restart();
+      const pod = await runPod(c, sharedPodConfig("kept"));
+      const before = await podStatus(c, pod);
+      c = await restart();
+      const after = await podStatus(c, pod);
+      assertEquals(after.state, 0, "still ready after a restart");
+      assertEquals(after.infra.pid, before.infra.pid);
+      assert(await alive(before.infra.pid), "the pause process outlived the daemon");
+      Deno.kill(state.d!.child.pid, "SIGKILL");
+      await state.d!.child.status;
+      await new Deno.Command("kill", { args: ["-9", String(before.infra.pid)] }).output();
+      state.d = undefined;
+      c = await restart();
+      assertEquals((await podStatus(c, pod)).state, 1, "not ready: its infra exited meanwhile");
+      await c.call("RuntimeService", "StopPodSandbox", { podSandboxId: pod });
+      await c.call("RuntimeService", "RemovePodSandbox", { podSandboxId: pod });
+      await assertNothingLeft(dir, pod, "crun");
+    } finally {
+      state.c?.close();
+      await state.d?.child.stop(15_000);
       await unmountUnder(dir);
       await registry.stop();
       await Deno.remove(dir, { recursive: true });
