@@ -17,7 +17,7 @@ import { loadSchema } from "../src/cri/schema.ts";
 import { NamespaceMode } from "../src/cri/gen/api.ts";
 import { startRegistry } from "./registry.ts";
 import { startDaemon } from "./daemon.ts";
-import { mountTargets } from "./leaks.ts";
+import { mountTargets, unmountUnder } from "./leaks.ts";
 import { registriesConf } from "./images/critest_images.ts";
 import { pauseBinary } from "./images/elf.ts";
 import { buildLayer } from "./images/layer.ts";
@@ -67,16 +67,6 @@ async function names(dir: string): Promise<string[]> {
 async function alive(pid: number): Promise<boolean> {
   return (await new Deno.Command("kill", { args: ["-0", String(pid)], stderr: "null" }).output())
     .success;
-}
-
-async function unmountUnder(dir: string): Promise<void> {
-  for (let round = 0; round < 4; round++) {
-    const left = [...await mountTargets()].filter((m) => m.startsWith(`${dir}/`));
-    if (!left.length) return;
-    for (const m of left.sort().reverse()) {
-      await new Deno.Command("umount", { args: [m], stderr: "null" }).output();
-    }
-  }
 }
 
 type Client = CriTestClient;
@@ -178,82 +168,73 @@ async function checkSharedPod(c: Client, dir: string) {
   await assertNothingLeft(dir, pod);
 }
 
+/** A daemon (bin/crio) on its own dir and registry; restart() kills the last one with SIGKILL. */
+interface Fixture {
+  dir: string;
+  restart(): Promise<Client>;
+  /** SIGKILL, as a crash: conmon and the pods' processes live on. */
+  kill(): Promise<void>;
+}
+
+async function withDaemon(runtime: string, fn: (f: Fixture) => Promise<void>): Promise<void> {
+  const registry = await startRegistry();
+  const dir = await Deno.realPath(await Deno.makeTempDir({ prefix: "pod-infra-test-" }));
+  const state: { c?: Client; d?: Awaited<ReturnType<typeof startDaemon>> } = {};
+  const conf = `${dir}/registries.conf`;
+  const kill = async () => {
+    state.c?.close();
+    if (!state.d) return;
+    Deno.kill(state.d.child.pid, "SIGKILL");
+    await state.d.child.status;
+    state.d = undefined;
+  };
+  const restart = async () => {
+    await kill();
+    // A killed daemon's socket is stale; startDaemon waits for the new one to appear.
+    await Deno.remove(`${dir}/crio.sock`).catch(() => {});
+    state.d = await startDaemon(dir, { runtime, k8s: "1.37", registriesConf: conf });
+    return state.c = new CriTestClient(state.d.socket, loadSchema());
+  };
+  try {
+    await pushTestImages(registry.host);
+    await Deno.writeTextFile(conf, registriesConf(["registry.k8s.io"], registry.host));
+    await fn({ dir, restart, kill });
+  } finally {
+    state.c?.close();
+    await state.d?.child.stop(15_000);
+    await unmountUnder(dir);
+    await registry.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+const integration = { ignore: !canRun, sanitizeResources: false, sanitizeOps: false };
+
 Deno.test({
   name: "a PID-shared pod: pause is PID 1 for both containers; stop and remove leave nothing",
-  ignore: !canRun,
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: async () => {
-    const registry = await startRegistry();
-    const dir = await Deno.realPath(await Deno.makeTempDir({ prefix: "pod-infra-test-" }));
-    const client: { c?: Client } = {};
-    let daemon: Awaited<ReturnType<typeof startDaemon>> | undefined;
-    try {
-      await pushTestImages(registry.host);
-      const conf = `${dir}/registries.conf`;
-      await Deno.writeTextFile(conf, registriesConf(["registry.k8s.io"], registry.host));
-      daemon = await startDaemon(dir, { runtime: "runc", k8s: "1.37", registriesConf: conf });
-      client.c = new CriTestClient(daemon.socket, loadSchema());
-      await checkSharedPod(client.c, dir);
-    } finally {
-      client.c?.close();
-      await daemon?.child.stop(15_000);
-      await unmountUnder(dir);
-      await registry.stop();
-      await Deno.remove(dir, { recursive: true });
-    }
-  },
+  ...integration,
+  fn: () => withDaemon("runc", async (f) => await checkSharedPod(await f.restart(), f.dir)),
 });
 
 Deno.test({
   name: "restart: a running infra is kept, one that exited while the daemon was down is not ready",
-  ignore: !canRun,
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: async () => {
-    const registry = await startRegistry();
-    const dir = await Deno.realPath(await Deno.makeTempDir({ prefix: "pod-infra-restart-" }));
-    const state: { c?: Client; d?: Awaited<ReturnType<typeof startDaemon>> } = {};
-    try {
-      await pushTestImages(registry.host);
-      const conf = `${dir}/registries.conf`;
-      await Deno.writeTextFile(conf, registriesConf(["registry.k8s.io"], registry.host));
-      const opts = { runtime: "crun", k8s: "1.37", registriesConf: conf };
-      const restart = async () => {
-        state.c?.close();
-        if (state.d) {
-          Deno.kill(state.d.child.pid, "SIGKILL");
-          await state.d.child.status;
-        }
-        // The killed daemon's socket is stale; startDaemon waits for the new one to appear.
-        await Deno.remove(`${dir}/crio.sock`).catch(() => {});
-        state.d = await startDaemon(dir, opts);
-        state.c = new CriTestClient(state.d.socket, loadSchema());
-        return state.c;
-      };
-      let c = await restart();
+  ...integration,
+  fn: () =>
+    withDaemon("crun", async (f) => {
+      let c = await f.restart();
       const pod = await runPod(c, sharedPodConfig("kept"));
       const before = await podStatus(c, pod);
-      c = await restart();
+      c = await f.restart();
       const after = await podStatus(c, pod);
       assertEquals(after.state, 0, "still ready after a restart");
       assertEquals(after.infra.pid, before.infra.pid);
       assert(await alive(before.infra.pid), "the pause process outlived the daemon");
-      Deno.kill(state.d!.child.pid, "SIGKILL");
-      await state.d!.child.status;
+      await f.kill();
       await new Deno.Command("kill", { args: ["-9", String(before.infra.pid)] }).output();
-      state.d = undefined;
-      c = await restart();
+      c = await f.restart();
       assertEquals((await podStatus(c, pod)).state, 1, "not ready: its infra exited meanwhile");
       await c.call("RuntimeService", "StopPodSandbox", { podSandboxId: pod });
       await c.call("RuntimeService", "RemovePodSandbox", { podSandboxId: pod });
-      await assertNothingLeft(dir, pod, "crun");
-    } finally {
-      state.c?.close();
-      await state.d?.child.stop(15_000);
-      await unmountUnder(dir);
-      await registry.stop();
-      await Deno.remove(dir, { recursive: true });
-    }
-  },
+      await assertNothingLeft(f.dir, pod, "crun");
+    }),
 });

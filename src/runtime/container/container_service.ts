@@ -21,6 +21,7 @@ import { createContainer, planContainer, removeContainerDirs } from "./container
 import { canStart, type Container, exitedStatus, nanos, needsStop } from "./container_state.ts";
 import type { ContainerDeps } from "./deps.ts";
 import { unmountRootfs } from "./rootfs.ts";
+import { exists } from "../../util/exists.ts";
 
 export class ContainerService {
   readonly #deps: ContainerDeps;
@@ -252,14 +253,5 @@ export function criState(c: Container): ContainerState {
       return ContainerState.CONTAINER_CREATED;
     default:
       return ContainerState.CONTAINER_UNKNOWN;
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch {
-    return false;
   }
 }

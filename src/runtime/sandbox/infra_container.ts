@@ -20,6 +20,7 @@ import type { Rollback } from "../../util/rollback.ts";
 import { type MountBinaries, mountRootfs, unmountRootfs } from "../container/rootfs.ts";
 import { type InfraMeta, infraPaths, type PodInfra } from "./infra.ts";
 import type { PodMeta } from "./pod_state.ts";
+import { exists } from "../../util/exists.ts";
 
 export interface InfraDeps {
   config: () => Config;
@@ -161,14 +162,5 @@ export class InfraContainers implements PodInfra {
     await Deno.remove(runtime.exitFile(meta.id)).catch(gone);
     const attach = this.#d.config().runtime.container_attach_socket_dir;
     await Deno.remove(`${attach}/${meta.id}`, { recursive: true }).catch(gone);
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch {
-    return false;
   }
 }
