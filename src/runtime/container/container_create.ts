@@ -56,7 +56,8 @@ export async function planContainer(
   if (!req.podSandboxId) throw new InvalidArgumentError("pod_sandbox_id is required");
   const config = req.config;
   if (!config) throw new InvalidArgumentError("container config is required");
-  const pod = deps.sandboxes.get(req.podSandboxId);
+  // status(), not get(): an exited infra makes the pod not ready, and its pid may be reused.
+  const pod = await deps.sandboxes.status(req.podSandboxId);
   if (pod.status.state !== "ready") {
     throw new FailedPreconditionError(`pod sandbox ${pod.id} is not ready`);
   }

@@ -63,7 +63,7 @@ export class SandboxService {
       const pod = this.#deps.store.index.find(found.id);
       if (!pod || !canStop(pod.status)) return;
       await teardownPod(pod.meta, this.#deps);
-      if (pod.status.state !== "notready" || pod.status.infraPid) {
+      if (pod.status.state !== "notready" || pod.status.ips.length || pod.status.infraPid) {
         await this.#deps.store.update(pod.id, () => ({ state: "notready", ips: [] }));
       }
     });

@@ -287,7 +287,10 @@ Deno.test("infra container: a pod whose infra exited reports not ready", async (
   assertEquals((await t.service.status(id)).status.state, "ready");
   t.infra.live.delete(id);
   assertEquals((await t.service.status(id)).status.state, "notready");
-  assertEquals(t.service.get(id).status.state, "notready");
+  assertEquals(t.service.get(id).status, { state: "notready", ips: ["10.99.0.2"] });
+  await t.service.stop(id);
+  assertEquals(t.service.get(id).status, { state: "notready", ips: [] });
+  assert(t.host.cniCalls().includes("DEL eth0"), "its network is released at stop");
   await t.service.remove(id);
   assertEquals(await t.leaks(), []);
   await Deno.remove(t.dir, { recursive: true });
