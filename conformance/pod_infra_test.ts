@@ -14,7 +14,7 @@ import {
 } from "../src/testing/asserts.ts";
 import { CriTestClient } from "../src/testing/cri_client.ts";
 import { loadSchema } from "../src/cri/schema.ts";
-import { NamespaceMode } from "../src/cri/gen/api.ts";
+import { NamespaceMode, SecurityProfile_ProfileType } from "../src/cri/gen/api.ts";
 import { startRegistry } from "./registry.ts";
 import { startDaemon } from "./daemon.ts";
 import { mountTargets, unmountUnder } from "./leaks.ts";
@@ -119,6 +119,8 @@ function sharedPodConfig(name: string) {
     linux: {
       securityContext: {
         namespaceOptions: { network: NamespaceMode.NODE, pid: NamespaceMode.POD },
+        // The infra gets the pod's seccomp choice: the default filter must let pause run.
+        seccomp: { profileType: SecurityProfile_ProfileType.RuntimeDefault },
       },
     },
   };
@@ -145,6 +147,13 @@ async function checkSharedPod(c: Client, dir: string) {
   const { infra } = await podStatus(c, pod);
   assert(infra.pid > 0, `infra pid in verbose info: ${JSON.stringify(infra)}`);
   assertEquals(infra.command, ["/pause"]);
+  const proc = await new Deno.Command("cat", { args: [`/proc/${infra.pid}/status`] }).output();
+  const st = decoder.decode(proc.stdout);
+  for (
+    const line of [/^CapEff:\s+0+$/m, /^NoNewPrivs:\s+1$/m, /^Seccomp:\s+2$/m, /^Uid:\s+65535\b/m]
+  ) {
+    assert(line.test(st), `pause runs with ${line}:\n${st}`);
+  }
   await c.call("ImageService", "PullImage", { image: { image: "registry.k8s.io/busybox:1" } });
   const a = await runContainer(c, { pod, podConfig, name: "a" });
   const b = await runContainer(c, { pod, podConfig, name: "b" });

@@ -1,8 +1,8 @@
 /**
  * The OCI spec of a pod's infra ("pause") container. It only holds the pod's PID namespace open
  * (and, for VM runtimes, stands for the pod), so it gets as little as a process can run with:
- * read-only root, no capabilities, no new privileges, the runtime's default seccomp filter, and
- * an OOM score that keeps it alive longer than its containers (CRI-O's -998). It joins the
+ * read-only root, no capabilities, no new privileges, the pod's seccomp choice, and an OOM score
+ * that keeps it alive longer than its containers (CRI-O's -998). It joins the
  * pod's pinned network, IPC and UTS namespaces (or the host's when the pod asks for NODE) and
  * gets a PID namespace of its own, which the pod's containers then join through its pid.
  */

@@ -123,16 +123,17 @@ export class InfraContainers implements PodInfra {
     return created.pid;
   }
 
-  /** The runtime's default filter unless the pod is privileged or asks for none (CRI-O). */
+  /** The pod's own seccomp choice, read like a container's (unset means unconfined). */
   async #seccomp(meta: PodMeta) {
-    const sc = meta.config.linux?.securityContext ?? {};
-    const choice = seccompChoice(sc);
-    if (choice.kind !== "runtime-default") return undefined;
+    const choice = seccompChoice(meta.config.linux?.securityContext ?? {});
     const file = this.#d.config().runtime.seccomp_profile;
     return resolveSeccomp(choice, {
       capabilities: [],
       arch: Deno.build.arch,
-      runtimeDefaultText: file ? await readProfile(file) : undefined,
+      runtimeDefaultText: choice.kind === "runtime-default" && file
+        ? await readProfile(file)
+        : undefined,
+      localhostText: choice.kind === "localhost" ? await readProfile(choice.path) : undefined,
     });
   }
 
