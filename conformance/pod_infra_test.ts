@@ -14,6 +14,7 @@ import {
 } from "../src/testing/asserts.ts";
 import { CriTestClient } from "../src/testing/cri_client.ts";
 import { loadSchema } from "../src/cri/schema.ts";
+import { cacheDir, k8sMinor } from "../src/cri/k8s_versions.ts";
 import { NamespaceMode, SecurityProfile_ProfileType } from "../src/cri/gen/api.ts";
 import { startRegistry } from "./registry.ts";
 import { startDaemon } from "./daemon.ts";
@@ -141,7 +142,18 @@ async function runPod(c: Client, config: unknown): Promise<string> {
   return r.podSandboxId;
 }
 
-async function checkSharedPod(c: Client, dir: string) {
+/** crictl as built for the harness; its exit status is not checked (prune may skip images). */
+async function crictl(socket: string, args: string[]): Promise<void> {
+  const bin = `${cacheDir()}/cri-tools/${k8sMinor("1.37").criTools}/crictl`;
+  await new Deno.Command(bin, {
+    args: ["--runtime-endpoint", `unix://${socket}`, ...args],
+    stdout: "null",
+    stderr: "null",
+  }).output();
+}
+
+async function checkSharedPod(c: Client, o: { dir: string; socket: string }) {
+  const { dir, socket } = o;
   const podConfig = sharedPodConfig("shared");
   const pod = await runPod(c, podConfig);
   const { infra } = await podStatus(c, pod);
@@ -171,6 +183,11 @@ async function checkSharedPod(c: Client, dir: string) {
     c.call("ImageService", "RemoveImage", { image: { image: infra.imageId } })
   );
   assertStringIncludes(String(err), "in use");
+  await crictl(socket, ["rmi", "--prune"]);
+  const kept = await c.call<{ image?: { id: string } }>("ImageService", "ImageStatus", {
+    image: { image: infra.imageId },
+  });
+  assertEquals(kept.image?.id, infra.imageId, "rmi --prune keeps the pause image");
   await c.call("RuntimeService", "StopPodSandbox", { podSandboxId: pod });
   assert(!(await alive(infra.pid)), "the pause process is gone after StopPodSandbox");
   await c.call("RuntimeService", "RemovePodSandbox", { podSandboxId: pod });
@@ -222,7 +239,10 @@ const integration = { ignore: !canRun, sanitizeResources: false, sanitizeOps: fa
 Deno.test({
   name: "a PID-shared pod: pause is PID 1 for both containers; stop and remove leave nothing",
   ...integration,
-  fn: () => withDaemon("runc", async (f) => await checkSharedPod(await f.restart(), f.dir)),
+  fn: () =>
+    withDaemon("runc", async (f) => {
+      await checkSharedPod(await f.restart(), { dir: f.dir, socket: `${f.dir}/crio.sock` });
+    }),
 });
 
 Deno.test({
