@@ -16,9 +16,12 @@ import { restoreContainers } from "./container_restore.ts";
 import { ContainerStore } from "./container_store.ts";
 import type { ContainerDeps } from "./deps.ts";
 import { hostMountBinaries } from "./rootfs.ts";
+import { EventHub } from "../events.ts";
 
 export interface Containers {
   service: ContainerService;
+  /** GetContainerEvents' source; the sandbox service reports into it too. */
+  events: EventHub;
   close(): void;
 }
 
@@ -35,9 +38,19 @@ export async function startContainers(
   const cfg = config();
   const { runtimes } = o;
   await Deno.mkdir(`${cfg.crio.runroot}/containers`, { recursive: true, mode: 0o711 });
+  const store = new ContainerStore(`${cfg.crio.root}/containers`);
+  const events = new EventHub({
+    snapshot: (podId) => ({
+      pod: o.sandboxes.list({ id: podId })[0],
+      containers: store.byPod(podId),
+    }),
+    enabled: () => config().runtime.enable_pod_events,
+    log: o.log,
+  });
   await Deno.mkdir(cfg.runtime.container_exits_dir, { recursive: true, mode: 0o700 });
   const deps: ContainerDeps = {
-    store: new ContainerStore(`${cfg.crio.root}/containers`),
+    store,
+    events,
     sandboxes: o.sandboxes,
     images: o.images,
     config,
@@ -54,7 +67,7 @@ export async function startContainers(
   o.log.info("containers restored", { restored: report.restored, cleaned: report.cleaned.length });
   const service = new ContainerService(deps);
   const watcher = watchExits(cfg.runtime.container_exits_dir, { service, log: o.log });
-  return { service, close: () => watcher.close() };
+  return { service, events, close: () => watcher.close() };
 }
 
 /** Each exit file conmon writes names its container; refresh() records the exit. */

@@ -41,14 +41,7 @@ export async function mountRootfs(
   await Deno.mkdir(merged, { recursive: true, mode: 0o755 });
   const lowers = options.lowers.length ? [...options.lowers] : [`${storageDir}/empty`];
   if (!options.lowers.length) await Deno.mkdir(lowers[0]).catch(ignoreExists);
-  const links: string[] = [];
-  for (const [i, dir] of lowers.entries()) {
-    const link = `l/${i.toString(36)}`;
-    await Deno.remove(`${storageDir}/${link}`).catch(() => {});
-    // libc: Deno.symlink needs unscoped read and write permission, which the daemon lacks.
-    symlink(dir, `${storageDir}/${link}`);
-    links.push(link);
-  }
+  const links = await linkLowers(storageDir, lowers);
   // A single lower with an upper is a valid overlay; "index=off" lets a copied-up layer dir be
   // shared by containers of the same image without the kernel's inode index objecting.
   const opts = `lowerdir=${links.join(":")},upperdir=upper,workdir=work,index=off`;
@@ -69,6 +62,22 @@ export async function unmountRootfs(merged: string, options: MountBinaries): Pro
   throw new Error(`umount ${merged} exited with ${r.code}: ${r.stderr.trim()}`);
 }
 
-function ignoreExists(err: unknown): void {
+/**
+ * Short relative names (`l/0`, `l/1`, …, under `dir`, which must hold `l/`) for overlay lower
+ * dirs, so the mount option string of many layers fits in a page; mount runs with cwd = dir.
+ */
+export async function linkLowers(dir: string, lowers: readonly string[]): Promise<string[]> {
+  const links: string[] = [];
+  for (const [i, lower] of lowers.entries()) {
+    const link = `l/${i.toString(36)}`;
+    await Deno.remove(`${dir}/${link}`).catch(() => {});
+    // libc: Deno.symlink needs unscoped read and write permission, which the daemon lacks.
+    symlink(lower, `${dir}/${link}`);
+    links.push(link);
+  }
+  return links;
+}
+
+export function ignoreExists(err: unknown): void {
   if (!(err instanceof Deno.errors.AlreadyExists)) throw err;
 }

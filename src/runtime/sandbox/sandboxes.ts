@@ -66,7 +66,7 @@ export async function startSandboxes(
   const deps: SandboxDeps = {
     store: new SandboxStore(`${cfg.crio.root}/pods`),
     namespaces,
-    files: new PodFiles({ runner }),
+    files: new PodFiles({}),
     cni: new CniInvoker({ runner, pluginDirs: cfg.network.plugin_dirs }),
     network: options.network,
     mountPoints: hostMountPoints,
