@@ -24,6 +24,7 @@ const SYMBOLS = {
   umount2: { parameters: ["buffer", "i32"], result: "i32" },
   kill: { parameters: ["i32", "i32"], result: "i32" },
   __errno_location: { parameters: [], result: "pointer" },
+  memcpy: { parameters: ["buffer", "pointer", "usize"], result: "pointer" },
 } as const;
 
 type Lib = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
@@ -58,10 +59,17 @@ const ERRNO_NAMES: Record<number, string> = {
   95: "EOPNOTSUPP",
 };
 
-/** The calling thread's errno after a failed call, by name (e.g. "ENOENT"). */
+const errnoBuf = new Int32Array(1);
+
+/**
+ * The calling thread's errno after a failed call, by name (e.g. "ENOENT"). Copied out with
+ * memcpy: Deno.UnsafePointerView needs an unscoped --allow-ffi, the daemon's is libc's path.
+ */
 export function errnoName(): string {
   const p = symbols().__errno_location();
-  const errno = p ? new Deno.UnsafePointerView(p).getInt32() : 0;
+  errnoBuf[0] = 0;
+  if (p) symbols().memcpy(new Uint8Array(errnoBuf.buffer), p, 4n);
+  const errno = errnoBuf[0];
   return ERRNO_NAMES[errno] ?? `errno ${errno}`;
 }
 

@@ -1,5 +1,13 @@
 import { assert, assertEquals, assertThrows } from "../testing/asserts.ts";
-import { mountFs, MS_NODEV, MS_NOSUID, readKernelFile, signalProcess, unmount } from "./libc_io.ts";
+import {
+  libcPath,
+  mountFs,
+  MS_NODEV,
+  MS_NOSUID,
+  readKernelFile,
+  signalProcess,
+  unmount,
+} from "./libc_io.ts";
 import { hostMountPoints, parseMountinfo } from "./mountinfo.ts";
 
 const isRoot = Deno.uid() === 0;
@@ -50,4 +58,27 @@ Deno.test("signalProcess signals a live process, is false once it is gone, refus
   assertThrows(() => signalProcess(0, "SIGKILL"), Error, "refusing");
   assertThrows(() => signalProcess(-1, "SIGKILL"), Error, "refusing");
   assertThrows(() => signalProcess(child.pid, "SIGNOPE"), Error, "unknown signal");
+});
+
+Deno.test("failed calls name their errno under the daemon's libc-scoped --allow-ffi", async () => {
+  // The daemon's FFI permission names libc's path only; anything that needs an unscoped one
+  // (UnsafePointerView) fails there and nowhere else.
+  const code = `import { unmount, readKernelFile } from ${
+    JSON.stringify(import.meta.resolve("./libc_io.ts"))
+  };
+console.log(JSON.stringify([unmount("/"+"nonexistent-dir"), readKernelFile("/proc/no-such")]));
+try { unmount("/"); } catch (e) { console.log(String(e)); }`;
+  // `deno eval` grants everything: a file run with the daemon's flags is the real test.
+  const file = await Deno.makeTempFile({ suffix: ".ts" });
+  await Deno.writeTextFile(file, code);
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--quiet", "--no-prompt", "--allow-read", `--allow-ffi=${libcPath()}`, file],
+    stdout: "piped",
+    stderr: "piped",
+  }).output().finally(() => Deno.remove(file));
+  const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+  assertEquals(out.code, 0, text);
+  assert(text.startsWith("[false,null]"), text);
+  // Unmounting / is refused (EBUSY, or EPERM without CAP_SYS_ADMIN): named, not a crash.
+  assert(/umount \/: E[A-Z]+/.test(text), text);
 });
