@@ -10,7 +10,8 @@ import type { Logger } from "../../log.ts";
 import { CniInvoker } from "../../net/cni_attach.ts";
 import type { NetworkReadiness } from "../../net/cni_config.ts";
 import { NamespaceManager } from "../../net/namespaces.ts";
-import { type HostRunner, hostRunner, runChecked } from "../../util/host_runner.ts";
+import { type HostRunner, hostRunner } from "../../util/host_runner.ts";
+import { readKernelFile } from "../../util/libc_io.ts";
 import { hostMountPoints } from "../../util/mountinfo.ts";
 import { hostMountBinaries } from "../container/rootfs.ts";
 import type { Runtimes } from "../runtimes.ts";
@@ -30,13 +31,14 @@ export interface Sandboxes {
 }
 
 /**
- * Deno refuses reads under /sys and /proc without --allow-all (even with --allow-read=/sys), so
- * cgroup files are read by cat(1).
+ * cgroup files through libc (readKernelFile): Deno refuses reads under /sys and /proc without
+ * --allow-all, and cat(1), which read them before, is no longer in the daemon's --allow-run.
  */
-const CAT = "/usr/bin/cat";
-
-function catReader(runner: HostRunner) {
-  return (path: string) => runChecked(runner, CAT, { args: [path] });
+function kernelFileReader(path: string): Promise<string> {
+  const text = readKernelFile(path);
+  return text === undefined
+    ? Promise.reject(new Deno.errors.NotFound(path))
+    : Promise.resolve(text);
 }
 
 /** v1 when the per-controller hierarchies are mounted (this node), else the unified v2 one. */
@@ -113,7 +115,7 @@ export async function startSandboxes(
   return {
     service,
     stats: {
-      readFile: catReader(runner),
+      readFile: kernelFileReader,
       runner,
       nsenter: "/usr/bin/nsenter",
       cgroupRoot: "/sys/fs/cgroup",
