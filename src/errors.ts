@@ -84,3 +84,19 @@ export function errorKind(err: unknown): ErrorKind {
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
+
+/**
+ * A SPDY peer broke the protocol (malformed frame, bound exceeded, bad stream id). `status` is
+ * the RST_STREAM status when only one stream is affected; without `streamId` the whole session
+ * is lost (GOAWAY PROTOCOL_ERROR). Never leaves the streaming server.
+ */
+export class SpdyProtocolError extends Error {
+  readonly streamId: number;
+  readonly status: number;
+  constructor(message: string, options?: { streamId?: number; status?: number }) {
+    super(message);
+    this.name = "SpdyProtocolError";
+    this.streamId = options?.streamId ?? 0;
+    this.status = options?.status ?? 1;
+  }
+}

@@ -7,6 +7,7 @@ import type { Config } from "../config/options.ts";
 import { lookPath } from "../oci/runtime_handlers.ts";
 import { HELPER_BINARIES } from "../oci/host.ts";
 import { libcPath } from "../storage/libc.ts";
+import { libzPath } from "../stream/spdy/header_zlib.ts";
 
 function dirOf(path: string): string {
   if (path === "") return "";
@@ -148,8 +149,9 @@ export function daemonPermissions(p: PermissionInputs): string[] {
     `--allow-write=${uniq([...owned, ...containerWrites]).join(",")}`,
     "--allow-net",
     `--deny-net=${DENY_NET.join(",")}`,
-    // Layer extraction calls lchown/utimensat/lsetxattr/mknod in libc, and nothing else.
-    `--allow-ffi=${libcPath()}`,
+    // Layer extraction calls lchown/utimensat/lsetxattr/mknod in libc; SPDY header compression
+    // needs zlib's dictionary support, which node:zlib's deflate lacks under Deno.
+    `--allow-ffi=${libcPath()},${libzPath()}`,
     `--allow-env=${ENV.join(",")}`,
     "--allow-sys=hostname,osRelease,uid,gid,loadavg,networkInterfaces,systemMemoryInfo",
     ...(binaries.some((b) => b) ? [`--allow-run=${uniq(binaries).join(",")}`] : []),

@@ -23,7 +23,8 @@ Deno.test("permissions are scoped to the configuration", () => {
   // Registries are any host the kubelet names: net is open, metadata endpoints denied.
   assert(flags.includes("--allow-net"));
   assert(flags.some((f) => f.startsWith("--deny-net=") && f.includes("169.254.169.254")));
-  assertEquals(flag(flags, "ffi").length, 1, "FFI only for libc");
+  assertEquals(flag(flags, "ffi").length, 2, "FFI only for libc and libz");
+  assert(flag(flags, "ffi").every((f) => /\/lib(c|z)\.so\.[0-9]+$/.test(f)));
   const write = flag(flags, "write");
   assert(write.includes("/tmp/x"));
   assert(!write.includes("/"), "never the whole filesystem");

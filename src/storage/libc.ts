@@ -8,9 +8,9 @@
  * is on a path whose parents were checked (no symlinks) and never follows a final symlink.
  */
 
-import { cstr, errnoName, libcPath } from "../util/libc_io.ts";
+import { cstr, errnoName, libcPath, systemLibPath } from "../util/libc_io.ts";
 
-export { libcPath };
+export { libcPath, systemLibPath };
 
 const SYMBOLS = {
   lchown: { parameters: ["buffer", "u32", "u32"], result: "i32" },
@@ -27,6 +27,8 @@ const SYMBOLS = {
   fchmod: { parameters: ["i32", "u32"], result: "i32" },
   fsetxattr: { parameters: ["i32", "buffer", "buffer", "usize", "i32"], result: "i32" },
   futimens: { parameters: ["i32", "buffer"], result: "i32" },
+  // memset(buf, 0, 0) returns buf: its address as a number (see addressOf).
+  memset: { parameters: ["buffer", "i32", "usize"], result: "usize" },
 } as const;
 
 type Lib = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
@@ -35,6 +37,15 @@ let lib: Lib | undefined;
 function symbols(): Lib {
   lib ??= Deno.dlopen(libcPath(), SYMBOLS).symbols;
   return lib;
+}
+
+/**
+ * The address of a buffer's first byte, for C structs that hold pointers (zlib's z_stream).
+ * Deno.UnsafePointer.of needs unscoped --allow-ffi, which the daemon does not have; passing the
+ * buffer through memset with a zero length is allowed under the scoped permission.
+ */
+export function addressOf(buf: Uint8Array): bigint {
+  return BigInt(symbols().memset(buf as Uint8Array<ArrayBuffer>, 0, 0n));
 }
 
 const AT_FDCWD = -100;

@@ -54,20 +54,22 @@ function recorder(fail?: RegExp) {
   const mounted = new Set<string>();
   const bins: MountBinaries = {
     mount: "mount",
-    umount: "umount",
     runner: {
       run: (cmd, o) => {
         const args = o?.args ?? [];
         calls.push(`${cmd} ${args.join(" ")}`);
         const target = args[args.length - 1];
-        if (cmd === "mount") {
-          if (fail?.test(target)) return Promise.resolve({ code: 32, stdout: "", stderr: "boom" });
-          mounted.add(target);
-        } else if (!mounted.delete(target)) {
-          return Promise.resolve({ code: 32, stdout: "", stderr: `${target}: not mounted` });
-        }
+        if (fail?.test(target)) return Promise.resolve({ code: 32, stdout: "", stderr: "boom" });
+        mounted.add(target);
         return Promise.resolve({ code: 0, stdout: "", stderr: "" });
       },
+    },
+    mounter: {
+      unmount(target) {
+        calls.push(`umount ${target}`);
+        return mounted.delete(target);
+      },
+      mountFs() {},
     },
   };
   return { bins, calls, mounted };

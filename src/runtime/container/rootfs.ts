@@ -7,6 +7,8 @@
 import { type HostRunner, hostRunner, runChecked } from "../../util/host_runner.ts";
 import { symlink } from "../../storage/libc.ts";
 import { lookPath } from "../../oci/runtime_handlers.ts";
+import { hostMounter, type Mounter } from "../../util/libc_io.ts";
+import { errorMessage } from "../../errors.ts";
 
 export interface RootfsPaths {
   /** <root>/containers/<id>: l/, upper/, work/ (persistent: the writable layer). */
@@ -16,16 +18,18 @@ export interface RootfsPaths {
 }
 
 export interface MountBinaries {
+  /** mount(8) runs the overlay mount: it resolves the short lowerdir links from its cwd. */
   runner: HostRunner;
   mount: string;
-  umount: string;
+  /** umount2(2) through libc (no process per container removal); a seam for tests. */
+  mounter: Mounter;
 }
 
 export function hostMountBinaries(): MountBinaries {
   return {
     runner: hostRunner,
     mount: lookPath("mount") ?? "/usr/bin/mount",
-    umount: lookPath("umount") ?? "/usr/bin/umount",
+    mounter: hostMounter,
   };
 }
 
@@ -52,14 +56,18 @@ export async function mountRootfs(
 }
 
 /** Unmounts merged if mounted; idempotent. A busy mount is detached lazily, as CRI-O does. */
-export async function unmountRootfs(merged: string, options: MountBinaries): Promise<void> {
-  const r = await options.runner.run(options.umount, { args: [merged] });
-  if (r.code === 0 || /not mounted|no mount point|not found|No such file/i.test(r.stderr)) return;
-  if (/busy/i.test(r.stderr)) {
-    await runChecked(options.runner, options.umount, { args: ["-l", merged] });
-    return;
+export function unmountRootfs(merged: string, options: MountBinaries): Promise<void> {
+  try {
+    try {
+      options.mounter.unmount(merged);
+    } catch (err) {
+      if (!/EBUSY/.test(errorMessage(err))) throw err;
+      options.mounter.unmount(merged, { detach: true });
+    }
+    return Promise.resolve();
+  } catch (err) {
+    return Promise.reject(err);
   }
-  throw new Error(`umount ${merged} exited with ${r.code}: ${r.stderr.trim()}`);
 }
 
 /**

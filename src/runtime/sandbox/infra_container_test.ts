@@ -73,7 +73,7 @@ async function fixture(): Promise<Fixture> {
     } as unknown as InfraDeps["images"],
     runtime: () => runtime as unknown as OciRuntime,
     facts: () => Promise.resolve({ daemonOomScoreAdj: 0, canLowerOomScore: true } as HostFacts),
-    mounts: { runner: host.runner, mount: "/usr/bin/mount", umount: "/usr/bin/umount" },
+    mounts: { runner: host.runner, mount: "/usr/bin/mount", mounter: host.mounter },
     storageRoot: `${dir}/state`,
     log: new Logger({ sink: { write() {} } }),
   });

@@ -30,15 +30,16 @@ export interface Sandboxes {
   close(): Promise<void>;
 }
 
-/**
- * cgroup files through libc (readKernelFile): Deno refuses reads under /sys and /proc without
- * --allow-all, and cat(1), which read them before, is no longer in the daemon's --allow-run.
- */
+/** Cgroup files through libc: Deno refuses /sys without --allow-all, and a cat per file was slow. */
 function kernelFileReader(path: string): Promise<string> {
-  const text = readKernelFile(path);
-  return text === undefined
-    ? Promise.reject(new Deno.errors.NotFound(path))
-    : Promise.resolve(text);
+  try {
+    const text = readKernelFile(path);
+    return text === undefined
+      ? Promise.reject(new Deno.errors.NotFound(path))
+      : Promise.resolve(text);
+  } catch (err) {
+    return Promise.reject(err);
+  }
 }
 
 /** v1 when the per-controller hierarchies are mounted (this node), else the unified v2 one. */
