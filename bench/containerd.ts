@@ -6,6 +6,7 @@
 import { type Child, spawnChild, waitFor } from "../conformance/process.ts";
 import { type BenchNetwork, conflist } from "./cni.ts";
 import { listProcesses } from "./procfs.ts";
+import { exists } from "../src/util/exists.ts";
 
 export interface ContainerdOptions {
   registryHost: string;
@@ -81,15 +82,6 @@ export function shimAddress(args: string): string | undefined {
 
 /** Where containerd 1.6 puts shim sockets, fixed at build time (not under `state`). */
 const SHIM_SOCKET_ROOT = "/run/containerd";
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 export interface Containerd {
   readonly name: "containerd";

@@ -20,6 +20,20 @@ export async function mountTargets(): Promise<Set<string>> {
   return new Set(new TextDecoder().decode(out.stdout).split("\n").filter(Boolean).map(unescape));
 }
 
+/**
+ * Unmounts everything left under dir (a test daemon's pinned namespaces dir, and what its pods
+ * left), deepest first, so the dir can be removed. For tests that own dir.
+ */
+export async function unmountUnder(dir: string): Promise<void> {
+  for (let round = 0; round < 4; round++) {
+    const left = [...await mountTargets()].filter((m) => m.startsWith(`${dir}/`));
+    if (!left.length) return;
+    for (const m of left.sort().reverse()) {
+      await new Deno.Command("umount", { args: [m], stderr: "null" }).output();
+    }
+  }
+}
+
 const CRITEST_HOST_DIR = /^\/tmp\/test[0-9a-f]+\//;
 
 export interface LeakReport {

@@ -57,7 +57,9 @@ async function daemon(f: Fixture): Promise<{ d: DaemonUnderTest; c: CriTestClien
 const podConfig = (dir: string) => ({
   metadata: { name: "restart", namespace: "it", uid: "uid-restart", attempt: 0 },
   logDirectory: `${dir}/logs/pod`,
-  linux: {},
+  // As the kubelet sends a pod without shareProcessNamespace: no shared PID namespace, so no
+  // infra container (and no pause image, which this test's registry does not serve).
+  linux: { securityContext: { namespaceOptions: { pid: NamespaceMode.CONTAINER } } },
 });
 
 function ctrConfig(name: string, ref: string, script: string) {
@@ -66,9 +68,7 @@ function ctrConfig(name: string, ref: string, script: string) {
     image: { image: ref },
     command: ["/bin/sh", "-c", script],
     logPath: `${name}.log`,
-    // The kubelet's default (no shareProcessNamespace). With the pod's PID namespace, whose PID 1
-    // is its first container until pods have an infra process (#4), killing the running
-    // container below would take the created one's `runc init` with it.
+    // The kubelet's default (no shareProcessNamespace), as for the pod.
     linux: { securityContext: { namespaceOptions: { pid: NamespaceMode.CONTAINER } } },
   };
 }

@@ -8,7 +8,7 @@ import { CriTestClient } from "../../src/testing/cri_client.ts";
 import { loadSchema } from "../../src/cri/schema.ts";
 import { startRegistry } from "../registry.ts";
 import { startDaemon } from "../daemon.ts";
-import { mountTargets } from "../leaks.ts";
+import { unmountUnder } from "../leaks.ts";
 import { pushImage } from "./pusher.ts";
 import { buildLargeImage, startThrottle } from "./large_image.ts";
 
@@ -35,17 +35,6 @@ async function until(what: string, cond: () => Promise<boolean>, ms = 60_000): P
   while (!(await cond())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-/** The daemon pins its namespaces dir as a mount; what the test's daemons left goes with it. */
-async function unmountUnder(dir: string): Promise<void> {
-  for (let round = 0; round < 4; round++) {
-    const left = [...await mountTargets()].filter((m) => m.startsWith(`${dir}/`));
-    if (!left.length) return;
-    for (const m of left.sort().reverse()) {
-      await new Deno.Command("umount", { args: [m], stderr: "null" }).output();
-    }
   }
 }
 

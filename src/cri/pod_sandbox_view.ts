@@ -53,6 +53,16 @@ export function verboseInfo(p: Pod): Record<string, string> {
       hostnameFile: `${p.meta.runDir}/hostname`,
       state: p.status.state,
       ips: p.status.ips,
+      infraContainer: p.meta.infra
+        ? {
+          id: p.id,
+          image: p.meta.infra.image,
+          imageId: p.meta.infra.imageId,
+          command: p.meta.infra.args,
+          pid: p.status.infraPid ?? 0,
+          pidNamespace: p.status.infraPid ? `/proc/${p.status.infraPid}/ns/pid` : "",
+        }
+        : null,
     }),
   };
 }

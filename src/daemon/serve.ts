@@ -20,7 +20,8 @@ import { ImageFilesystems } from "../image/image_fs.ts";
 import { ImageService } from "../image/image_service.ts";
 import { daemonVersion } from "../version.ts";
 import { reload } from "./reload.ts";
-import { startSandboxes } from "../runtime/sandbox/sandboxes.ts";
+import { type Sandboxes, startSandboxes } from "../runtime/sandbox/sandboxes.ts";
+import { Runtimes } from "../runtime/runtimes.ts";
 import { type Containers, startContainers } from "../runtime/container/containers.ts";
 import { installDefaultNetwork } from "../net/default_network.ts";
 
@@ -97,27 +98,33 @@ export class Daemon {
       log,
     });
     // Bound late: the container service is built on the image and sandbox services.
-    const late: { containers?: Containers } = {};
+    const late: { containers?: Containers; sandboxes?: Sandboxes } = {};
     const images = new ImageService({
       root: cfg.crio.root,
       log,
-      imageInUse: (id) => late.containers?.service.imageInUse(id) ?? false,
+      imageInUse: (id) =>
+        (late.containers?.service.imageInUse(id) || late.sandboxes?.service.imageInUse(id)) ??
+          false,
       config: () => this.config,
       metrics,
     });
     await images.init();
     this.#onReload.push(() => images.reload());
+    const runtimes = new Runtimes(() => this.config, { handlers: () => this.#handlers, log });
     const sandboxes = await startSandboxes(() => this.config, {
       log,
       network: () => network.current,
       handlers: () => new Set(this.#handlers.keys()),
+      images,
+      runtimes,
     });
+    late.sandboxes = sandboxes;
     this.#undo.push(() => sandboxes.close());
     const containers = await startContainers(() => this.config, {
       log,
       sandboxes: sandboxes.service,
       images,
-      handlers: () => this.#handlers,
+      runtimes,
       stats: sandboxes.stats,
     });
     sandboxes.service.containers = containers.service;

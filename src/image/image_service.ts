@@ -14,6 +14,7 @@ import {
   SignatureValidationError,
 } from "../errors.ts";
 import type { Logger } from "../log.ts";
+import type { ImageConfig } from "../oci/spec/types.ts";
 import { LayerStore } from "../storage/layer_store.ts";
 import type { LayerLimits } from "../storage/layer_stream.ts";
 import { type AuthFile, fromAuthConfig, loadAuthFile } from "./auth.ts";
@@ -57,6 +58,8 @@ export interface PullOptions {
   signal: AbortSignal;
   /** The pod's namespace (PullImageRequest.sandbox_config): picks its signature policy file. */
   namespace?: string;
+  /** An auth file used instead of global_auth_file (pause_image_auth_file). */
+  authFile?: string;
 }
 
 interface SharedPull {
@@ -134,7 +137,8 @@ export class ImageService {
     const names = candidates(ref, { conf: this.#conf, shortNameMode: cfg.image.short_name_mode });
     const creds = fromAuthConfig(o.auth);
     const ns = o.namespace ?? "";
-    const key = `${names.map(formatRef).join(",")}|${ns}|${digestOf(JSON.stringify(creds ?? {}))}`;
+    const auth = digestOf(JSON.stringify([creds ?? {}, o.authFile ?? ""]));
+    const key = `${names.map(formatRef).join(",")}|${ns}|${auth}`;
     let shared = this.#pulls.get(key);
     if (!shared) {
       const controller = new AbortController();
@@ -143,6 +147,7 @@ export class ImageService {
         signal: controller.signal,
         image,
         namespace: o.namespace,
+        authFile: o.authFile,
       });
       shared = { promise, controller, waiters: 0 };
       this.#pulls.set(key, shared);
@@ -181,9 +186,11 @@ export class ImageService {
       signal: AbortSignal;
       image: string;
       namespace?: string;
+      authFile?: string;
     },
   ): Promise<ImageRecord> {
     const cfg = this.#o.config();
+    const authFile = o.authFile ? await loadAuthFile(o.authFile) : this.#authFile;
     const started = performance.now();
     const policy = await loadPolicy({
       path: cfg.image.signature_policy,
@@ -204,7 +211,7 @@ export class ImageService {
           name,
           sources: pullSources(this.#conf, name),
           creds: o.creds,
-          authFile: this.#authFile,
+          authFile,
           signal: o.signal,
           progressTimeoutMs: durationMs(cfg.image.pull_progress_timeout),
           verify: (v) => checkPolicy(this.#client, { policy, ...v }),
@@ -301,6 +308,16 @@ export class ImageService {
       imageSpec: config,
       labels: config?.config?.Labels ?? {},
     };
+  }
+
+  /** The `config` object of the image's config blob; {} when it cannot be read. */
+  async imageConfig(rec: ImageRecord): Promise<ImageConfig> {
+    try {
+      const text = await Deno.readTextFile(this.store.blobPath(rec.id, "config.json"));
+      return (JSON.parse(text)?.config ?? {}) as ImageConfig;
+    } catch {
+      return {};
+    }
   }
 
   /** Overlay lowerdirs of an image, top layer first (for the container service). */

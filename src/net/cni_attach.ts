@@ -1,8 +1,8 @@
 /**
  * Attaches a pod to a CNI network list and detaches it: plugins in order for ADD with each one's
  * result as the next one's prevResult, in reverse for DEL; runtimeConfig only for the capabilities a
- * plugin declares (portMappings). The caller caches the list and the ADD result, so DEL and CHECK
- * get exactly the config ADD used, even after the config dir changed.
+ * plugin declares (portMappings). The caller caches the list and the ADD result, so DEL
+ * gets exactly the config ADD used, even after the config dir changed.
  */
 import { findPlugin, hostCniFs } from "./cni_config.ts";
 import type { CniFs } from "./cni_config.ts";
@@ -116,16 +116,6 @@ export class CniInvoker {
       }
     }
     if (first) throw first;
-  }
-
-  /** CHECK in order with the cached result (CNI ≥ 0.4.0). */
-  async check(pod: PodRef, a: CniAttachment): Promise<void> {
-    for (const p of this.#plugins(a)) {
-      await execPlugin(this.#o.runner, await this.#path(p.type), {
-        call: this.#call(pod, "CHECK", a.ifName),
-        config: this.#pluginConfig(a, p, a.result),
-      });
-    }
   }
 }
 

@@ -5,7 +5,7 @@
 import { InternalError } from "../errors.ts";
 import type { HostRunner } from "../util/host_runner.ts";
 
-export type CniCommand = "ADD" | "DEL" | "CHECK";
+export type CniCommand = "ADD" | "DEL";
 
 export interface CniCall {
   command: CniCommand;
@@ -41,7 +41,7 @@ export function cniEnv(call: CniCall): Record<string, string> {
 
 /**
  * Executes the plugin binary at path with config; returns its parsed stdout (empty object for
- * DEL/CHECK, which print nothing). Throws CniPluginError naming plugin, network and command.
+ * DEL, which prints nothing). Throws CniPluginError naming plugin, network and command.
  */
 export async function execPlugin(
   runner: HostRunner,

@@ -1,6 +1,7 @@
 import { assertEquals, assertRejects } from "../testing/asserts.ts";
 import { atomicWrite, removeStaleTemps } from "./atomic_write.ts";
 import { withRollback } from "./rollback.ts";
+import { exists } from "./exists.ts";
 
 Deno.test("atomicWrite replaces content and leaves no temporary file", async () => {
   const dir = await Deno.makeTempDir();
@@ -35,4 +36,16 @@ Deno.test("withRollback undoes newest first and rethrows the original error", as
   );
   assertEquals(done, ["c", "a"]);
   assertEquals(reported, ["b: cannot undo b"]);
+});
+
+Deno.test("exists() sees files, dirs and dangling links; false for nothing", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.symlink(`${dir}/none`, `${dir}/dangling`);
+    assertEquals(await exists(dir), true);
+    assertEquals(await exists(`${dir}/dangling`), true);
+    assertEquals(await exists(`${dir}/none`), false);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

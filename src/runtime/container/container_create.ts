@@ -9,7 +9,6 @@ import type { ImageRecord } from "../../image/image_store.ts";
 import { buildContainerSpec } from "../../oci/spec/build.ts";
 import { containerLogPath } from "../../oci/spec/paths.ts";
 import { minMemoryBytes } from "../../oci/spec/resources.ts";
-import type { ImageConfig } from "../../oci/spec/types.ts";
 import { resolveHostInputs } from "../../oci/spec_inputs.ts";
 import type { Rollback } from "../../util/rollback.ts";
 import type { Pod } from "../sandbox/pod_state.ts";
@@ -59,7 +58,8 @@ export async function planContainer(
   if (!req.podSandboxId) throw new InvalidArgumentError("pod_sandbox_id is required");
   const config = req.config;
   if (!config) throw new InvalidArgumentError("container config is required");
-  const pod = deps.sandboxes.get(req.podSandboxId);
+  // status(), not get(): an exited infra makes the pod not ready, and its pid may be reused.
+  const pod = await deps.sandboxes.status(req.podSandboxId);
   if (pod.status.state !== "ready") {
     throw new FailedPreconditionError(`pod sandbox ${pod.id} is not ready`);
   }
@@ -72,15 +72,6 @@ export async function planContainer(
   const name = containerName(config.metadata ?? {}, sandboxConfig.metadata ?? {});
   const requestHash = await sha256(canonical({ pod: pod.id, config }));
   return { pod, config, sandboxConfig, name, requestHash, image, imageVolumes };
-}
-
-async function imageConfig(deps: ContainerDeps, rec: ImageRecord): Promise<ImageConfig> {
-  try {
-    const text = await Deno.readTextFile(deps.images.store.blobPath(rec.id, "config.json"));
-    return (JSON.parse(text)?.config ?? {}) as ImageConfig;
-  } catch {
-    return {};
-  }
 }
 
 function imageOf(plan: ContainerPlan): ContainerImage {
@@ -172,7 +163,7 @@ async function buildSpec(plan: ContainerPlan, o: { meta: ContainerMeta; deps: Co
   const { deps, meta } = o;
   const cfg = deps.config();
   const handler = deps.handler(meta.runtimeHandler);
-  const imgConfig = await imageConfig(deps, plan.image);
+  const imgConfig = await deps.images.imageConfig(plan.image);
   const host = await resolveHostInputs({
     config: plan.config,
     image: imgConfig,
@@ -182,7 +173,7 @@ async function buildSpec(plan: ContainerPlan, o: { meta: ContainerMeta; deps: Co
     privilegedWithoutHostDevices: handler.config.privileged_without_host_devices,
   });
   const pod = plan.pod.meta;
-  const pid = podPidNamespace(plan, deps);
+  const pid = podPidNamespace(plan);
   const built = buildContainerSpec({
     containerId: meta.id,
     sandboxId: pod.id,
@@ -235,25 +226,17 @@ function podNetworkIpc(config: ContainerConfig, modes: Pod["meta"]["modes"]): Co
 }
 
 /**
- * Pods have no infra process, so no PID namespace of their own: the pod's is that of its oldest
- * live container (joined through /proc/<pid>/ns/pid), and the first container creates it.
+ * A container asking for the pod's PID namespace joins the infra process's. A pod without an
+ * infra container (its PID mode is not POD) has no such namespace, so the container gets one of
+ * its own, as in CRI-O.
  */
-function podPidNamespace(
-  plan: ContainerPlan,
-  deps: ContainerDeps,
-): { config: ContainerConfig; path?: string } {
+function podPidNamespace(plan: ContainerPlan): { config: ContainerConfig; path?: string } {
   const sc = plan.config.linux?.securityContext;
   if ((sc?.namespaceOptions?.pid ?? NamespaceMode.POD) !== NamespaceMode.POD) {
     return { config: plan.config };
   }
-  const live = deps.store.byPod(plan.pod.id)
-    .filter((c) => (c.status.state === "running" || c.status.state === "created") && c.status.pid)
-    .filter((c) =>
-      (c.meta.config.linux?.securityContext?.namespaceOptions?.pid ?? NamespaceMode.POD) ===
-        NamespaceMode.POD
-    )
-    .sort((a, b) => (BigInt(a.meta.createdAt) < BigInt(b.meta.createdAt) ? -1 : 1));
-  if (live.length) return { config: plan.config, path: `/proc/${live[0].status.pid}/ns/pid` };
+  const infraPid = plan.pod.status.infraPid;
+  if (infraPid) return { config: plan.config, path: `/proc/${infraPid}/ns/pid` };
   const namespaceOptions = { ...sc?.namespaceOptions, pid: NamespaceMode.CONTAINER };
   const linux = { ...plan.config.linux, securityContext: { ...sc, namespaceOptions } };
   return { config: { ...plan.config, linux } };

@@ -22,6 +22,7 @@ import { createContainer, planContainer, removeContainerDirs } from "./container
 import { canStart, type Container, exitedStatus, nanos, needsStop } from "./container_state.ts";
 import type { ContainerDeps } from "./deps.ts";
 import { unmountRootfs } from "./rootfs.ts";
+import { exists } from "../../util/exists.ts";
 import { unmountImageVolumes } from "./image_volumes.ts";
 import type { EventKind } from "../events.ts";
 
@@ -308,14 +309,5 @@ export function criState(c: Container): ContainerState {
       return ContainerState.CONTAINER_CREATED;
     default:
       return ContainerState.CONTAINER_UNKNOWN;
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch {
-    return false;
   }
 }

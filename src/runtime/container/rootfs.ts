@@ -4,9 +4,10 @@
  * (`l/0`, `l/1`, …, resolved from the storage dir, where mount runs), so the option string of a
  * 100-layer image stays well inside the one page the kernel accepts.
  */
-import { type HostRunner, runChecked } from "../../util/host_runner.ts";
+import { type HostRunner, hostRunner, runChecked } from "../../util/host_runner.ts";
 import { symlink } from "../../storage/libc.ts";
-import type { Mounter } from "../../util/libc_io.ts";
+import { lookPath } from "../../oci/runtime_handlers.ts";
+import { hostMounter, type Mounter } from "../../util/libc_io.ts";
 import { errorMessage } from "../../errors.ts";
 
 export interface RootfsPaths {
@@ -22,6 +23,14 @@ export interface MountBinaries {
   mount: string;
   /** umount2(2) through libc (no process per container removal); a seam for tests. */
   mounter: Mounter;
+}
+
+export function hostMountBinaries(): MountBinaries {
+  return {
+    runner: hostRunner,
+    mount: lookPath("mount") ?? "/usr/bin/mount",
+    mounter: hostMounter,
+  };
 }
 
 /** Everything below storageDir is created here; the caller removes storageDir on rollback. */

@@ -5,6 +5,7 @@ import type { NetworkReadiness } from "../../net/cni_config.ts";
 import type { NamespaceManager } from "../../net/namespaces.ts";
 import type { NetnsDialer } from "../../net/netns_dial.ts";
 import type { MountPoints } from "../../util/mountinfo.ts";
+import type { PodInfra } from "./infra.ts";
 import type { PodFiles } from "./pod_files.ts";
 import type { SandboxStore } from "./sandbox_store.ts";
 
@@ -18,6 +19,8 @@ export interface SandboxDeps {
   mountPoints: MountPoints;
   /** TCP connections inside a pod's network namespace (port-forward). */
   dialer: NetnsDialer;
+  /** Infra containers; absent where no OCI runtime is wired (a pod that needs one is refused). */
+  infra?: PodInfra;
   /** <runroot>/pods: per-pod volatile files. */
   runRoot: string;
   log: Logger;

@@ -1,14 +1,17 @@
 /**
  * RunPodSandbox's steps, each registering its undo on the rollback stack before the next starts:
- * records → run dir → namespaces (+ hostname, sysctls) → /dev/shm → CNI loopback → CNI network →
- * files → ready. A failure anywhere unwinds to nothing (no netns, mount, veth, IP, dir).
+ * pause image (pulled when missing, before any effect) → records → run dir → namespaces
+ * (+ hostname, sysctls) → /dev/shm → CNI loopback → CNI network → files → infra container →
+ * ready. A failure anywhere unwinds to nothing (no netns, mount, veth, IP, dir, process).
  */
-import { UnavailableError } from "../../errors.ts";
+import { FailedPreconditionError, UnavailableError } from "../../errors.ts";
+import { NamespaceMode } from "../../cri/gen/api.ts";
 import { type CniAttachment, loopbackList } from "../../net/cni_attach.ts";
 import { resultIps } from "../../net/cni_exec.ts";
 import type { NsKind } from "../../net/namespaces.ts";
 import type { Rollback } from "../../util/rollback.ts";
 import type { SandboxDeps } from "./deps.ts";
+import type { InfraMeta } from "./infra.ts";
 import type { Pod, PodMeta } from "./pod_state.ts";
 import { podRef, removeRunDir } from "./pod_teardown.ts";
 import type { PodPlan } from "./request.ts";
@@ -18,7 +21,11 @@ function nowNanos(): string {
   return ns.toString();
 }
 
-function buildMeta(plan: PodPlan, id: string, deps: SandboxDeps): PodMeta {
+function buildMeta(
+  plan: PodPlan,
+  o: { id: string; deps: SandboxDeps; infra?: InfraMeta },
+): PodMeta {
+  const { id, deps } = o;
   const kinds: NsKind[] = [];
   if (!plan.hostNetwork) kinds.push("net", "uts");
   if (!plan.hostIpc) kinds.push("ipc");
@@ -37,7 +44,16 @@ function buildMeta(plan: PodPlan, id: string, deps: SandboxDeps): PodMeta {
     ...(plan.hostIpc ? {} : { shmPath: `${runDir}/shm` }),
     cgroupParent: plan.cgroup.parent,
     cgroupPath: plan.cgroup.path,
+    ...(o.infra ? { infra: o.infra } : {}),
   };
+}
+
+async function prepareInfra(plan: PodPlan, deps: SandboxDeps): Promise<InfraMeta | undefined> {
+  if (!plan.infra) return undefined;
+  if (!deps.infra) {
+    throw new FailedPreconditionError("the pod needs an infra container, and none can be run here");
+  }
+  return await deps.infra.prepare({ newPidNamespace: plan.modes.pid !== NamespaceMode.NODE });
 }
 
 async function pinNamespaces(meta: PodMeta, plan: PodPlan, deps: SandboxDeps, rb: Rollback) {
@@ -85,7 +101,7 @@ export async function createPod(
   options: { id: string; deps: SandboxDeps; rollback: Rollback },
 ): Promise<Pod> {
   const { id, deps, rollback: rb } = options;
-  const meta = buildMeta(plan, id, deps);
+  const meta = buildMeta(plan, { id, deps, infra: await prepareInfra(plan, deps) });
   await deps.store.records.create(id);
   rb.add("remove pod records", () => deps.store.records.remove(id));
   const pod = await deps.store.begin(meta);
@@ -104,5 +120,6 @@ export async function createPod(
     hostNetwork: plan.hostNetwork,
     ips,
   });
-  return await deps.store.commit(pod, { state: "ready", ips });
+  const infraPid = meta.infra ? await deps.infra!.start(meta, rb) : undefined;
+  return await deps.store.commit(pod, { state: "ready", ips, ...(infraPid ? { infraPid } : {}) });
 }

@@ -3,7 +3,8 @@
  * mutable status changed only through SandboxStore.update (copy, apply, write atomically, then swap
  * in memory: a failed write leaves memory as it was).
  *
- * Lifecycle (no infra container; the pinned namespaces are the sandbox):
+ * Lifecycle (the pinned namespaces are the sandbox; an infra container, when the pod needs one
+ * (infra.ts), is started last at creation and stopped first at teardown):
  *
  *     RunPodSandbox: reserve name, write meta + status "creating"
  *            │
@@ -21,6 +22,7 @@
 import type { PodSandboxConfig } from "../../cri/gen/api.ts";
 import type { NsKind } from "../../net/namespaces.ts";
 import type { CniAttachment } from "../../net/cni_attach.ts";
+import type { InfraMeta } from "./infra.ts";
 
 export type PodState = "creating" | "ready" | "notready";
 
@@ -45,14 +47,18 @@ export interface PodMeta {
   readonly cgroupParent: string;
   /** The cgroup's path below each hierarchy's root, for stats. */
   readonly cgroupPath: string;
+  /** Present when the pod has an infra container (its container id is the pod's id). */
+  readonly infra?: InfraMeta;
 }
 
 export interface PodStatusRecord {
   readonly state: PodState;
   readonly ips: readonly string[];
+  /** The infra process while the pod is ready; its containers join /proc/<pid>/ns/pid. */
+  readonly infraPid?: number;
 }
 
-/** The per-pod CNI cache: exactly what ADD used, for DEL and CHECK. */
+/** The per-pod CNI cache: exactly what ADD used, for DEL. */
 export interface PodNetworkRecord {
   readonly loopback?: CniAttachment;
   readonly network?: CniAttachment;

@@ -1,9 +1,11 @@
 /**
- * Undoes what a ready pod holds on the host, in the reverse order of creation: CNI DEL (with the
+ * Undoes what a ready pod holds on the host, in the reverse order of creation: the infra
+ * container (stopped, rootfs unmounted; its runtime state and dirs go at removal), CNI DEL (with the
  * cached config and result; an empty CNI_NETNS when the netns is already gone, so IPAM is still
  * released), /dev/shm, the pinned namespaces. Every step tolerates its work being done already,
  * so Stop is idempotent and restore can run it on half-made pods.
  */
+import { FailedPreconditionError } from "../../errors.ts";
 import type { PodRef } from "../../net/cni_attach.ts";
 import type { SandboxDeps } from "./deps.ts";
 import type { PodMeta } from "./pod_state.ts";
@@ -20,6 +22,7 @@ export function podRef(meta: PodMeta, netns: string): PodRef {
 }
 
 export async function teardownPod(meta: PodMeta, deps: SandboxDeps): Promise<void> {
+  if (meta.infra) await infraOf(deps).stop(meta);
   const mounted = await deps.mountPoints();
   const netnsPath = meta.nsPaths.net;
   const netns = netnsPath && mounted.has(netnsPath) ? netnsPath : "";
@@ -33,6 +36,16 @@ export async function teardownPod(meta: PodMeta, deps: SandboxDeps): Promise<voi
   if (Object.keys(net).length) await deps.store.writeNetwork(meta.id, {});
   if (meta.shmPath) await deps.files.unmountShm(meta.shmPath, mounted.has(meta.shmPath));
   for (const path of Object.values(meta.nsPaths)) await deps.namespaces.unpin(path);
+}
+
+function infraOf(deps: SandboxDeps) {
+  if (!deps.infra) throw new FailedPreconditionError("the pod has an infra container; no runtime");
+  return deps.infra;
+}
+
+/** Removes the pod's infra container (runtime state, bundle, layer); the pod is stopped. */
+export async function removeInfra(meta: PodMeta, deps: SandboxDeps): Promise<void> {
+  if (meta.infra) await infraOf(deps).remove(meta);
 }
 
 /** Removes the pod's run dir (hostname, hosts, resolv.conf); called once it holds no mount. */

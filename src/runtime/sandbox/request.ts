@@ -27,6 +27,8 @@ export interface PodPlan {
   portMappings: CniPortMapping[];
   cgroup: { parent: string; path: string };
   shmSize: string;
+  /** The pod gets an infra container (infra.ts needsInfra). */
+  infra: boolean;
   requestHash: string;
 }
 
@@ -36,6 +38,8 @@ export interface PlanContext {
   cgroupDriver: "systemd" | "cgroupfs";
   defaultSysctls: readonly string[];
   nodeHostname: string;
+  /** needsInfra() with the daemon's drop_infra_ctr and the handler's runtime_type. */
+  needsInfra: (pod: { pid: number; handler: string }) => boolean;
 }
 
 /** Characters that would split CNI_ARGS (";", "=") or a log line are refused in metadata. */
@@ -113,7 +117,8 @@ export async function planPod(req: RunPodSandboxRequest, ctx: PlanContext): Prom
   const ns = config.linux?.securityContext?.namespaceOptions ?? {};
   const modes = {
     network: ns.network ?? NamespaceMode.POD,
-    pid: ns.pid ?? NamespaceMode.CONTAINER,
+    // proto3: an unset mode is 0, POD, as CRI-O reads it (the kubelet always sets one).
+    pid: ns.pid ?? NamespaceMode.POD,
     ipc: ns.ipc ?? NamespaceMode.POD,
   };
   const hostNetwork = modes.network === NamespaceMode.NODE;
@@ -141,6 +146,7 @@ export async function planPod(req: RunPodSandboxRequest, ctx: PlanContext): Prom
     portMappings: hostNetwork ? [] : ports(config),
     cgroup: cgroupParent(config.linux?.cgroupParent ?? "", { driver: ctx.cgroupDriver }),
     shmSize,
+    infra: ctx.needsInfra({ pid: modes.pid, handler: runtimeHandler }),
     requestHash: await sha256(canonical({ config, runtimeHandler })),
   };
 }

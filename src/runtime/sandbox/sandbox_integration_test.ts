@@ -15,7 +15,11 @@ import { InvalidArgumentError, UnavailableError } from "../../errors.ts";
 import { Logger } from "../../log.ts";
 import { parseCniConfig } from "../../net/cni_config.ts";
 import { hostMountPoints } from "../../util/mountinfo.ts";
-import type { RunPodSandboxRequest } from "../../cri/gen/api.ts";
+import {
+  type LinuxPodSandboxConfig,
+  NamespaceMode,
+  type RunPodSandboxRequest,
+} from "../../cri/gen/api.ts";
 import { workerDialer } from "../../net/netns_dial.ts";
 import { startSandboxes } from "./sandboxes.ts";
 
@@ -91,12 +95,18 @@ async function setup(plugins: unknown[] = []) {
   return { dir, sb, finish };
 }
 
-function pod(name: string, extra: Record<string, unknown> = {}): RunPodSandboxRequest {
+/** Pods with their own PID namespaces: these tests have no runtime for an infra container. */
+function pod(
+  name: string,
+  extra: { linux?: LinuxPodSandboxConfig; [k: string]: unknown } = {},
+): RunPodSandboxRequest {
+  const pid = { securityContext: { namespaceOptions: { pid: NamespaceMode.CONTAINER } } };
   return {
     config: {
       metadata: { name, namespace: "it", uid: `uid-${name}`, attempt: 0 },
       hostname: `${name}-host`,
       ...extra,
+      linux: { ...pid, ...extra.linux },
     },
   };
 }

@@ -4,6 +4,8 @@
  *   undone entirely: CNI DEL from the cache, /dev/shm unmounted, namespaces unpinned, dirs removed;
  * - a "ready" pod whose netns is no longer pinned (reboot, someone ran umount) has its leftovers
  *   released the same way and becomes "notready", so the kubelet stops and removes it;
+ * - a "ready" pod whose infra container exited while the daemon was down becomes "notready" (its
+ *   containers died with their PID namespace); one still running keeps its pid;
  * - every kept pod has its name reserved again, with its request hash;
  * - a run dir with no record is an orphan and is removed (after unmounting its shm).
  */
@@ -11,7 +13,7 @@ import { errorMessage } from "../../errors.ts";
 import { NS_KINDS } from "../../net/namespaces.ts";
 import type { SandboxDeps } from "./deps.ts";
 import { isHalfMade, type PodMeta, type PodStatusRecord } from "./pod_state.ts";
-import { teardownPod } from "./pod_teardown.ts";
+import { removeInfra, teardownPod } from "./pod_teardown.ts";
 
 export interface RestoreReport {
   restored: number;
@@ -40,7 +42,10 @@ async function readRecord(id: string, deps: SandboxDeps) {
 async function restoreOne(id: string, deps: SandboxDeps, report: RestoreReport): Promise<void> {
   const { meta, status } = await readRecord(id, deps);
   if (!meta || isHalfMade(status)) {
-    if (meta) await teardownPod(meta, deps);
+    if (meta) {
+      await teardownPod(meta, deps);
+      await removeInfra(meta, deps);
+    }
     await cleanupById(id, deps);
     await deps.store.records.remove(id);
     report.cleaned.push(id);
@@ -51,6 +56,10 @@ async function restoreOne(id: string, deps: SandboxDeps, report: RestoreReport):
   if (st.state === "ready" && net && !(await deps.namespaces.isPinned(net))) {
     await teardownPod(meta, deps);
     st = { state: "notready", ips: [] };
+    await deps.store.records.write(id, "status", st);
+    report.notReady.push(id);
+  } else if (st.state === "ready" && meta.infra && !(await deps.infra?.running(meta))) {
+    st = { state: "notready", ips: st.ips };
     await deps.store.records.write(id, "status", st);
     report.notReady.push(id);
   }

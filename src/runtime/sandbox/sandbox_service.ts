@@ -11,7 +11,7 @@ import type { EventSink } from "../events.ts";
 import type { SandboxDeps } from "./deps.ts";
 import { canRemove, canStop, type Pod } from "./pod_state.ts";
 import { createPod } from "./pod_create.ts";
-import { removeRunDir, teardownPod } from "./pod_teardown.ts";
+import { removeInfra, removeRunDir, teardownPod } from "./pod_teardown.ts";
 import { type PlanContext, planPod } from "./request.ts";
 
 export interface SandboxServiceOptions {
@@ -73,7 +73,7 @@ export class SandboxService {
       const pod = this.#deps.store.index.find(found.id);
       if (!pod || !canStop(pod.status)) return;
       await teardownPod(pod.meta, this.#deps);
-      if (pod.status.state !== "notready") {
+      if (pod.status.state !== "notready" || pod.status.ips.length || pod.status.infraPid) {
         await this.#deps.store.update(pod.id, () => ({ state: "notready", ips: [] }));
         this.events?.emit("stopped", { id: pod.id, podId: pod.id });
       }
@@ -92,6 +92,7 @@ export class SandboxService {
       if (!canRemove(pod.status)) {
         throw new FailedPreconditionError(`pod sandbox ${pod.id} is being created`);
       }
+      await removeInfra(pod.meta, this.#deps);
       await removeRunDir(pod.meta);
       await this.#deps.store.forget(pod);
     });
@@ -99,6 +100,30 @@ export class SandboxService {
 
   get(idOrPrefix: string): Pod {
     return this.#deps.store.index.get(idOrPrefix);
+  }
+
+  /**
+   * PodSandboxStatus: a ready pod whose infra process has exited (killed, OOM) is not ready any
+   * more, as in CRI-O, so the kubelet stops and recreates it.
+   */
+  async status(idOrPrefix: string): Promise<Pod> {
+    const found = this.get(idOrPrefix);
+    const infra = this.#deps.infra;
+    if (found.status.state !== "ready" || !found.meta.infra || !infra) return found;
+    if (await infra.running(found.meta)) return found;
+    return await this.#deps.store.withLock(found.id, async () => {
+      const pod = this.get(found.id);
+      if (pod.status.state !== "ready") return pod;
+      this.#deps.log.warn("the pod's infra container exited; the pod is not ready", {
+        pod: pod.id,
+      });
+      return await this.#deps.store.update(pod.id, (s) => ({ state: "notready", ips: s.ips }));
+    });
+  }
+
+  /** RemoveImage refuses the pause image while a pod made from it exists. */
+  imageInUse(imageId: string): boolean {
+    return this.#deps.store.index.list().some((p) => p.meta.infra?.imageId === imageId);
   }
 
   /**

@@ -18,6 +18,8 @@ import { CniInvoker } from "../../net/cni_attach.ts";
 import { parseCniConfig } from "../../net/cni_config.ts";
 import { NamespaceManager } from "../../net/namespaces.ts";
 import { NamespaceMode, PodSandboxState, type RunPodSandboxRequest } from "../../cri/gen/api.ts";
+import { FakeInfra } from "../../testing/fake_infra.ts";
+import { needsInfra } from "./infra.ts";
 import type { SandboxDeps } from "./deps.ts";
 import { PodFiles } from "./pod_files.ts";
 import { SandboxService } from "./sandbox_service.ts";
@@ -46,7 +48,9 @@ async function setup() {
   await Deno.mkdir(`${dir}/run`);
   const dials: { netns?: string; port: number }[] = [];
   const podEnds: FdSocket[] = [];
+  const infra = new FakeInfra();
   const deps: SandboxDeps = {
+    infra,
     store: new SandboxStore(`${dir}/state`),
     namespaces,
     files: new PodFiles({ mounter: host.mounter, hostResolvConf: `${dir}/none` }),
@@ -72,10 +76,12 @@ async function setup() {
       cgroupDriver: "cgroupfs",
       defaultSysctls: [],
       nodeHostname: "node",
+      needsInfra: (pod) => needsInfra({ ...pod, runtimeType: "oci", dropInfra: true }),
     }),
   });
   const leaks = async () => {
     const pins = [...host.mounts].filter((m) => !m.endsWith("ns"));
+    pins.push(...[...infra.made].map((id) => `infra ${id}`));
     const files: string[] = [];
     for (const d of ["state", "run", "ns/netns", "ns/ipcns", "ns/utsns"]) {
       try {
@@ -84,7 +90,7 @@ async function setup() {
     }
     return [...pins, ...files];
   };
-  return { dir, host, deps, service, leaks, dials, podEnds };
+  return { dir, host, deps, service, leaks, dials, podEnds, infra };
 }
 
 function req(name = "web", extra: Record<string, unknown> = {}): RunPodSandboxRequest {
@@ -103,7 +109,7 @@ Deno.test("SandboxService.run() pins namespaces, attaches lo and eth0, and is re
   const t = await setup();
   const id = await t.service.run(req());
   const pod = t.service.get(id.slice(0, 12));
-  assertEquals(pod.status, { state: "ready", ips: ["10.99.0.2"] });
+  assertEquals(pod.status, { state: "ready", ips: ["10.99.0.2"], infraPid: 4242 });
   assertEquals(t.host.cniCalls(), ["ADD lo", "ADD eth0", "ADD eth0"]);
   const portmap = t.host.calls.filter((c) => c.stdin?.includes('"portmap"'))[0]!;
   assertStringIncludes(portmap.stdin!, '"runtimeConfig":{"portMappings":[{"hostPort":8080');
@@ -162,16 +168,19 @@ Deno.test("SandboxService.run() leaves nothing behind when any step fails", asyn
       /loopback.*ADD|cni\/loopback ADD/,
       /bridge ADD/,
       /portmap ADD/,
+      "infra",
     ]
   ) {
     const t = await setup();
-    t.host.failOn = step;
+    if (step === "infra") t.infra.failStart = true;
+    else if (step instanceof RegExp) t.host.failOn = step;
     await assertRejects(() => t.service.run(req()));
     assertEquals(await t.leaks(), [], `leak after failure at ${step}`);
     const adds = t.host.cniCalls().filter((c) => c.startsWith("ADD")).length;
     const dels = t.host.cniCalls().filter((c) => c.startsWith("DEL")).length;
     assert(dels >= Math.min(adds, 1) || adds === 0, `CNI DEL after failure at ${step}`);
     t.host.failOn = undefined;
+    t.infra.failStart = false;
     await t.service.remove(await t.service.run(req()));
     await Deno.remove(t.dir, { recursive: true });
   }
@@ -303,3 +312,76 @@ Deno.test("portForward() dials in the pod's netns (the host's for host network) 
 async function waitUntil(cond: () => boolean) {
   for (let i = 0; i < 200 && !cond(); i++) await new Promise((r) => setTimeout(r, 5));
 }
+function pidMode(name: string, pid: NamespaceMode): RunPodSandboxRequest {
+  return req(name, { linux: { securityContext: { namespaceOptions: { pid } } } });
+}
+
+Deno.test("infra container: started last for a shared PID namespace, stopped first, removed", async () => {
+  const t = await setup();
+  const seen: Record<string, string[]> = {};
+  t.infra.onEvent = (e) => (seen[e] = t.host.cniCalls());
+  const id = await t.service.run(pidMode("shared", NamespaceMode.POD));
+  assertEquals(seen.start, ["ADD lo", "ADD eth0", "ADD eth0"], "network attached before");
+  const pod = t.service.get(id);
+  assertEquals(pod.status.infraPid, 4242);
+  assertEquals(pod.meta.infra?.newPidNamespace, true);
+  assert(t.service.imageInUse("f".repeat(64)), "the pause image is in use");
+  await t.service.stop(id);
+  assertEquals(seen.stop, seen.start, "stopped before CNI DEL");
+  assertEquals(t.service.get(id).status, { state: "notready", ips: [] });
+  assertEquals(t.infra.made.has(id), true, "kept until removal");
+  await t.service.remove(id);
+  assertEquals(t.infra.events, ["prepare", "start", "stop", "stop", "remove"]);
+  assert(!t.service.imageInUse("f".repeat(64)), "released with the pod");
+  assertEquals(await t.leaks(), []);
+  await Deno.remove(t.dir, { recursive: true });
+});
+
+Deno.test("infra container: none for a pod with container or host PID namespaces", async () => {
+  const t = await setup();
+  const a = await t.service.run(pidMode("own", NamespaceMode.CONTAINER));
+  const b = await t.service.run(pidMode("host", NamespaceMode.NODE));
+  for (const id of [a, b]) {
+    assertEquals(t.service.get(id).meta.infra, undefined);
+    assertEquals(t.service.get(id).status.infraPid, undefined);
+  }
+  assertEquals(t.infra.events, []);
+  for (const id of [a, b]) await t.service.remove(id);
+  assertEquals(await t.leaks(), []);
+  await Deno.remove(t.dir, { recursive: true });
+});
+
+Deno.test("infra container: a pod whose infra exited reports not ready", async () => {
+  const t = await setup();
+  const id = await t.service.run(req());
+  assertEquals((await t.service.status(id)).status.state, "ready");
+  t.infra.live.delete(id);
+  assertEquals((await t.service.status(id)).status.state, "notready");
+  assertEquals(t.service.get(id).status, { state: "notready", ips: ["10.99.0.2"] });
+  await t.service.stop(id);
+  assertEquals(t.service.get(id).status, { state: "notready", ips: [] });
+  assert(t.host.cniCalls().includes("DEL eth0"), "its network is released at stop");
+  await t.service.remove(id);
+  assertEquals(await t.leaks(), []);
+  await Deno.remove(t.dir, { recursive: true });
+});
+
+Deno.test("restorePods(): infra exited while down → not ready; half-made → infra removed", async () => {
+  const t = await setup();
+  const a = await t.service.run(req("a"));
+  const b = await t.service.run(req("b"));
+  const c = await t.service.run(req("c"));
+  await t.deps.store.records.write(a, "status", { state: "creating", ips: [] });
+  t.infra.live.delete(b);
+  const fresh = { ...t.deps, store: new SandboxStore(`${t.dir}/state`) };
+  const report = await restorePods(fresh);
+  assertEquals(report.cleaned, [a]);
+  assertEquals(report.notReady, [b]);
+  assert(!t.infra.made.has(a), "half-made pod's infra removed");
+  assertEquals(fresh.store.index.get(c).status.state, "ready");
+  assertEquals(fresh.store.index.get(c).status.infraPid, 4242);
+  const svc = new SandboxService({ deps: fresh, planContext: () => ({}) as never });
+  for (const id of [b, c]) await svc.remove(id);
+  assertEquals(await t.leaks(), []);
+  await Deno.remove(t.dir, { recursive: true });
+});

@@ -1,9 +1,11 @@
 /**
  * Builds the sandbox service from the configuration and the host seams: state under
- * <root>/pods, volatile files under <runroot>/pods, pins under namespaces_dir; then restores the
- * pods of an earlier run. close() undoes prepare()'s private bind mounts when no pin is left.
+ * <root>/pods, volatile files under <runroot>/pods, pins under namespaces_dir, infra containers
+ * through the shared runtimes; then restores the pods of an earlier run. close() undoes
+ * prepare()'s private bind mounts when no pin is left.
  */
 import type { Config } from "../../config/options.ts";
+import type { ImageService } from "../../image/image_service.ts";
 import type { Logger } from "../../log.ts";
 import { CniInvoker } from "../../net/cni_attach.ts";
 import { workerDialer } from "../../net/netns_dial.ts";
@@ -12,7 +14,11 @@ import { NamespaceManager } from "../../net/namespaces.ts";
 import { type HostRunner, hostRunner } from "../../util/host_runner.ts";
 import { readKernelFile } from "../../util/libc_io.ts";
 import { hostMountPoints } from "../../util/mountinfo.ts";
+import { hostMountBinaries } from "../container/rootfs.ts";
+import type { Runtimes } from "../runtimes.ts";
 import type { SandboxDeps } from "./deps.ts";
+import { needsInfra } from "./infra.ts";
+import { InfraContainers } from "./infra_container.ts";
 import { PodFiles } from "./pod_files.ts";
 import type { StatsSources } from "./pod_stats.ts";
 import { SandboxService } from "./sandbox_service.ts";
@@ -24,11 +30,6 @@ export interface Sandboxes {
   stats: StatsSources;
   close(): Promise<void>;
 }
-
-/**
- * Deno refuses reads under /sys and /proc without --allow-all (even with --allow-read=/sys), so
- * cgroup files are read by cat(1).
- */
 
 /** Cgroup files through libc: Deno refuses /sys without --allow-all, and a cat per file was slow. */
 function kernelFileReader(path: string): Promise<string> {
@@ -54,6 +55,9 @@ export async function startSandboxes(
     network: () => NetworkReadiness;
     handlers: () => ReadonlySet<string>;
     runner?: HostRunner;
+    /** Both or neither: without them a pod that needs an infra container is refused. */
+    images?: ImageService;
+    runtimes?: Runtimes;
   },
 ): Promise<Sandboxes> {
   const cfg = config();
@@ -74,6 +78,18 @@ export async function startSandboxes(
     runRoot,
     log: options.log,
   };
+  const { images, runtimes } = options;
+  if (images && runtimes) {
+    deps.infra = new InfraContainers({
+      config,
+      images,
+      runtime: (name) => runtimes.runtime(name),
+      facts: (name) => runtimes.facts(name),
+      mounts: hostMountBinaries(),
+      storageRoot: `${cfg.crio.root}/pods`,
+      log: options.log,
+    });
+  }
   const report = await restorePods(deps);
   options.log.info("pods restored", {
     restored: report.restored,
@@ -90,6 +106,12 @@ export async function startSandboxes(
         cgroupDriver: c.runtime.cgroup_manager as "systemd" | "cgroupfs",
         defaultSysctls: c.runtime.default_sysctls,
         nodeHostname: Deno.hostname(),
+        needsInfra: (pod) =>
+          needsInfra({
+            ...pod,
+            runtimeType: c.runtime.runtimes[pod.handler]?.runtime_type ?? "oci",
+            dropInfra: c.runtime.drop_infra_ctr,
+          }),
       };
     },
   });
