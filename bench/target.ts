@@ -50,12 +50,19 @@ export async function timed<T>(fn: () => Promise<T>): Promise<[number, T]> {
   return [performance.now() - t0, out];
 }
 
+/**
+ * What the kubelet sends for a pod without shareProcessNamespace: network and IPC shared by the
+ * pod, PID per container. (containerd runs a pause container for every pod; CRI-O, and this
+ * daemon, only for a pod that shares its PID namespace.)
+ */
+const KUBELET_NAMESPACES = { network: 0, pid: 1, ipc: 0 };
+
 let podSeq = 0;
 export function podConfig(prefix: string): Record<string, unknown> {
   const n = ++podSeq;
   return {
     metadata: { name: `${prefix}-${n}`, uid: `bench-uid-${prefix}-${n}`, namespace: "bench" },
-    linux: {},
+    linux: { securityContext: { namespaceOptions: KUBELET_NAMESPACES } },
   };
 }
 
@@ -79,6 +86,7 @@ export async function createStartContainer(
       metadata: { name: o.name },
       image: { image: o.image },
       command: ["sleep", "3600"],
+      linux: { securityContext: { namespaceOptions: KUBELET_NAMESPACES } },
     },
     sandboxConfig: o.podConfig,
   });
