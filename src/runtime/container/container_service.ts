@@ -160,6 +160,19 @@ export class ContainerService {
     return /^oom_kill\s+[1-9]/m.test(text);
   }
 
+  /** Ids that have an exit file now; undefined when the dir cannot be read (refresh all). */
+  async #exitFileIds(): Promise<Set<string> | undefined> {
+    const ids = new Set<string>();
+    try {
+      for await (const e of Deno.readDir(this.#deps.config().runtime.container_exits_dir)) {
+        ids.add(e.name);
+      }
+      return ids;
+    } catch {
+      return undefined;
+    }
+  }
+
   async get(idOrPrefix: string): Promise<Container> {
     const c = this.#deps.store.index.get(idOrPrefix);
     return (await this.refresh(c.id)) ?? c;
@@ -170,7 +183,16 @@ export class ContainerService {
     let all = store.index.list();
     if (filter.id) all = all.filter((c) => c.id.startsWith(filter.id!));
     if (filter.podSandboxId) all = all.filter((c) => c.meta.podId.startsWith(filter.podSandboxId!));
-    all = await Promise.all(all.map(async (c) => (await this.refresh(c.id)) ?? c));
+    // The exit watcher applies exits as conmon writes them; this catches one it has not yet,
+    // with one read of the exits dir rather than a read per running container.
+    const exited = await this.#exitFileIds();
+    all = await Promise.all(
+      all.map(async (c) =>
+        c.status.state === "running" && (!exited || exited.has(c.id))
+          ? (await this.refresh(c.id)) ?? c
+          : c
+      ),
+    );
     if (filter.state) {
       const want = filter.state.state ?? ContainerState.CONTAINER_CREATED;
       all = all.filter((c) => criState(c) === want);

@@ -221,3 +221,22 @@ Deno.test("exec and attach: unknown id is NotFound, a container not running a pr
     await t.cleanup();
   }
 });
+
+Deno.test("list() reads exits only for containers with an exit file in the exits dir", async () => {
+  const t = await setup();
+  try {
+    const a = await t.add({ state: "running", pid: 9 });
+    const b = await t.add({ state: "running", pid: 9 });
+    for (const id of [a, b]) {
+      t.runtime.exits.set(id, { exitCode: 3, finishedAt: new Date(5), source: "exit-file" });
+    }
+    await Deno.mkdir(`${t.dir}/exits`);
+    await Deno.writeTextFile(`${t.dir}/exits/${a}`, "3");
+    const states = Object.fromEntries((await t.service.list()).map((c) => [c.id, c.status.state]));
+    assertEquals(states, { [a]: "exited", [b]: "running" });
+    // ContainerStatus still asks the runtime directly, file or not.
+    assertEquals((await t.service.get(b)).status.state, "exited");
+  } finally {
+    await t.cleanup();
+  }
+});
