@@ -1,0 +1,439 @@
+/**
+ * A SPDY/3.1 session over a byte transport, as Kubernetes' exec, attach and port-forward clients
+ * (k8s.io/client-go over moby/spdystream) speak it.
+ *
+ * What spdystream does, and so what this session must tolerate: it never sends SETTINGS or
+ * WINDOW_UPDATE and ignores ours, it writes DATA frames as large as the caller's buffer, it waits
+ * for SYN_REPLY before writing, it echoes PINGs of the other side's parity, and it ends the
+ * connection after GOAWAY once its streams finish. Hence:
+ * - Peer flow control is "auto": our send windows are counted from the start, but only enforced
+ *   once the peer shows it keeps windows (a SETTINGS INITIAL_WINDOW_SIZE or any WINDOW_UPDATE).
+ *   We always advertise our window and send WINDOW_UPDATEs as bytes are consumed (per stream)
+ *   or received (session), which flow-controlled peers need and spdystream ignores.
+ * - Incoming data is bounded per stream by pausing the transport read while a stream's reader is
+ *   `maxBufferedBytesPerStream` behind, which is what spdystream itself does (its frame handler
+ *   blocks on the stream's channel); resetting instead would break kubectl cp-style bulk stdin.
+ * - A malformed frame, a bad stream id or a broken bound ends this session only: GOAWAY
+ *   PROTOCOL_ERROR, every stream's readable errors, the transport closes. Nothing throws out.
+ * No timers: pings and idle timeouts belong to the caller.
+ */
+import { errorMessage, SpdyProtocolError } from "../../errors.ts";
+import {
+  DEFAULT_FRAME_LIMITS,
+  encode,
+  type Frame,
+  GoAwayStatus,
+  RstStatus,
+  Settings,
+} from "./frames.ts";
+import { FrameParser } from "./frame_parser.ts";
+import { HeaderCompressor, HeaderDecompressor } from "./header_zlib.ts";
+import { SessionStream, type SpdyStream, type StreamHost } from "./stream.ts";
+
+export type { SpdyStream } from "./stream.ts";
+
+export interface SpdyTransport {
+  readable: ReadableStream<Uint8Array>;
+  writable: WritableStream<Uint8Array>;
+}
+
+export interface SpdyLimits {
+  /** Largest control frame payload. DATA frames are streamed in pieces and need no bound. */
+  maxFrameBytes: number;
+  /** Largest decompressed header block (zlib bomb bound). */
+  maxHeaderBlockBytes: number;
+  maxHeaders: number;
+  /** Most entries in one SETTINGS frame. */
+  maxSettings: number;
+  /** Most open streams at once; more SYN_STREAMs are refused (REFUSED_STREAM). */
+  maxStreams: number;
+  /** Unread bytes per stream before the session stops reading the transport. */
+  maxBufferedBytesPerStream: number;
+  /** The receive window we advertise, per stream and for the session. */
+  initialWindowBytes: number;
+  /** Largest DATA frame we send. */
+  maxDataFrameBytes: number;
+}
+
+export const DEFAULT_LIMITS: SpdyLimits = {
+  ...DEFAULT_FRAME_LIMITS,
+  maxStreams: 128,
+  maxBufferedBytesPerStream: 256 * 1024,
+  initialWindowBytes: 64 * 1024,
+  maxDataFrameBytes: 32 * 1024,
+};
+
+export interface SpdySessionOptions {
+  limits?: Partial<SpdyLimits>;
+  /** Each peer-initiated stream; return false to refuse it (RST_STREAM REFUSED_STREAM). */
+  onStream(stream: SpdyStream): boolean | void;
+  /** client role for tests and tools: odd/even ids swap. Default "server". */
+  role?: "server" | "client";
+}
+
+/** SPDY's default window before any SETTINGS (both directions, stream and session). */
+const DEFAULT_WINDOW = 64 * 1024;
+const MAX_WINDOW = 0x7fffffff;
+const MAX_STREAM_ID = 0x7fffffff;
+
+interface PendingOpen {
+  stream: SessionStream;
+  resolve: (s: SpdyStream) => void;
+  reject: (e: Error) => void;
+}
+
+export class SpdySession implements StreamHost {
+  readonly closed: Promise<void>;
+  readonly limits: SpdyLimits;
+  private readonly onStream: SpdySessionOptions["onStream"];
+  private readonly streams = new Map<number, SessionStream>();
+  private readonly pending = new Map<number, PendingOpen>();
+  private readonly compressor = new HeaderCompressor();
+  private readonly decompressor = new HeaderDecompressor();
+  private readonly parser: FrameParser;
+  private readonly reader: ReadableStreamDefaultReader<Uint8Array>;
+  private readonly writer: WritableStreamDefaultWriter<Uint8Array>;
+  private readonly peerParity: number;
+  private writeChain: Promise<void> = Promise.resolve();
+  private nextId: number;
+  private lastPeerId = 0;
+  private sentGoAway = false;
+  private peerGoneAway = false;
+  private ended = false;
+  private abortWrites = false;
+  private flowControl = false;
+  private peerInitialWindow = DEFAULT_WINDOW;
+  private sessionSendWindow = DEFAULT_WINDOW;
+  private sessionUnacked = 0;
+  private windowWaiters: (() => void)[] = [];
+  private endLoop!: () => void;
+  private readonly loopEnded = new Promise<void>((r) => this.endLoop = r);
+
+  constructor(transport: SpdyTransport, options: SpdySessionOptions) {
+    this.limits = { ...DEFAULT_LIMITS, ...options.limits };
+    this.onStream = options.onStream;
+    const client = options.role === "client";
+    this.nextId = client ? 1 : 2;
+    this.peerParity = client ? 0 : 1;
+    this.parser = new FrameParser(this.limits, this.decompressor);
+    this.reader = transport.readable.getReader();
+    this.writer = transport.writable.getWriter();
+    const settings = [
+      { flags: 0, id: Settings.MAX_CONCURRENT_STREAMS, value: this.limits.maxStreams },
+      { flags: 0, id: Settings.INITIAL_WINDOW_SIZE, value: this.limits.initialWindowBytes },
+    ];
+    this.sendQuiet(encode.settings(settings));
+    const extra = this.limits.initialWindowBytes - DEFAULT_WINDOW;
+    if (extra > 0) this.sendQuiet(encode.windowUpdate(0, extra));
+    this.closed = this.run();
+  }
+
+  get maxBufferedBytes(): number {
+    return this.limits.maxBufferedBytesPerStream;
+  }
+
+  openStream(headers: Record<string, string>, options?: { fin?: boolean }): Promise<SpdyStream> {
+    if (this.ended || this.sentGoAway || this.peerGoneAway) {
+      return Promise.reject(new SpdyProtocolError("session is closing"));
+    }
+    if (this.nextId > MAX_STREAM_ID || this.streams.size >= this.limits.maxStreams) {
+      return Promise.reject(new SpdyProtocolError("no stream ids or slots left"));
+    }
+    const id = this.nextId;
+    this.nextId += 2;
+    const lower = new Map(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
+    const stream = new SessionStream(id, lower, this, {
+      sendWindow: this.peerInitialWindow,
+      localClosed: options?.fin,
+    });
+    this.streams.set(id, stream);
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { stream, resolve, reject });
+      this.sendQuiet(
+        encode.synStream(this.compressor, { streamId: id, headers: lower, ...options }),
+      );
+    });
+  }
+
+  close(options?: { now?: boolean }): Promise<void> {
+    if (!this.ended) {
+      this.goAway(GoAwayStatus.OK);
+      if (options?.now) {
+        this.shutdown(new SpdyProtocolError("session closed"), true);
+      } else if (this.streams.size === 0) {
+        this.shutdown(new SpdyProtocolError("session closed"), false);
+      }
+    }
+    return this.closed;
+  }
+
+  // --- StreamHost ---
+
+  async sendData(s: SessionStream, data: Uint8Array, fin: boolean): Promise<void> {
+    let off = 0;
+    do {
+      let n = Math.min(data.length - off, this.limits.maxDataFrameBytes);
+      while (n > 0 && this.flowControl && Math.min(s.sendWindow, this.sessionSendWindow) <= 0) {
+        this.checkWritable(s);
+        await new Promise<void>((r) => this.windowWaiters.push(r));
+      }
+      this.checkWritable(s);
+      if (this.flowControl) n = Math.min(n, s.sendWindow, this.sessionSendWindow);
+      s.sendWindow -= n;
+      this.sessionSendWindow -= n;
+      const last = off + n === data.length;
+      await this.send(encode.data(s.id, data.subarray(off, off + n), fin && last));
+      off += n;
+    } while (off < data.length);
+  }
+
+  sendReset(s: SessionStream, status: number): void {
+    if (!this.ended) this.sendQuiet(encode.rstStream(s.id, status));
+  }
+
+  consumed(s: SessionStream, bytes: number): void {
+    if (this.ended || s.isEnded || s.remoteClosed) return;
+    s.unacked += bytes;
+    if (s.unacked >= this.limits.initialWindowBytes / 2) {
+      this.sendQuiet(encode.windowUpdate(s.id, s.unacked));
+      s.unacked = 0;
+    }
+  }
+
+  streamDone(s: SessionStream): void {
+    this.streams.delete(s.id);
+    this.wakeWriters();
+    if ((this.sentGoAway || this.peerGoneAway) && this.streams.size === 0 && !this.ended) {
+      this.shutdown(new SpdyProtocolError("session closed"), false);
+    }
+  }
+
+  // --- the read loop ---
+
+  private async run(): Promise<void> {
+    let reason: Error = new SpdyProtocolError("connection closed by peer");
+    try {
+      await this.readFrames();
+    } catch (err) {
+      if (err instanceof SpdyProtocolError) {
+        reason = err;
+        if (!this.ended) this.goAway(GoAwayStatus.PROTOCOL_ERROR);
+      } else {
+        reason = new SpdyProtocolError(`connection lost: ${errorMessage(err)}`);
+      }
+    }
+    this.shutdown(reason, false);
+    await this.finishTransport();
+  }
+
+  private async readFrames(): Promise<void> {
+    const stop = this.loopEnded.then(() => ({ done: true, value: undefined }) as const);
+    while (!this.ended) {
+      const { done, value } = await Promise.race([this.reader.read(), stop]);
+      if (done || this.ended) return;
+      this.parser.push(value);
+      for (let f = this.parser.next(); f && !this.ended; f = this.parser.next()) {
+        await this.handle(f);
+      }
+    }
+  }
+
+  private async handle(f: Frame): Promise<void> {
+    switch (f.type) {
+      case "data":
+        return await this.onData(f.streamId, f.data, f.fin);
+      case "syn_stream":
+        return this.onSynStream(f);
+      case "syn_reply": {
+        const p = this.pending.get(f.streamId);
+        if (!p) return; // a reply for a stream already gone, or a second one: ignored
+        this.pending.delete(f.streamId);
+        p.stream.markOpened();
+        p.resolve(p.stream);
+        if (f.fin) p.stream.remoteFin();
+        return;
+      }
+      case "headers":
+        if (f.fin) this.streams.get(f.streamId)?.remoteFin();
+        return;
+      case "rst_stream": {
+        const err = new SpdyProtocolError(`stream ${f.streamId} reset by peer (${f.status})`, f);
+        this.pending.get(f.streamId)?.reject(err);
+        this.pending.delete(f.streamId);
+        this.streams.get(f.streamId)?.fail(err);
+        return;
+      }
+      case "settings":
+        return this.onSettings(f.entries);
+      case "ping":
+        // Ours (our parity) are only ever answers, and we send none.
+        if ((f.id & 1) === this.peerParity) this.sendQuiet(encode.ping(f.id));
+        return;
+      case "goaway":
+        return this.onGoAway(f.lastGoodStreamId);
+      case "window_update":
+        return this.onWindowUpdate(f.streamId, f.delta);
+    }
+  }
+
+  private onSynStream(f: Extract<Frame, { type: "syn_stream" }>): void {
+    if ((f.streamId & 1) !== this.peerParity) {
+      throw new SpdyProtocolError(`SYN_STREAM ${f.streamId} has our parity`);
+    }
+    if (f.streamId <= this.lastPeerId) {
+      throw new SpdyProtocolError(
+        `SYN_STREAM ${f.streamId} reuses or goes back (${this.lastPeerId})`,
+      );
+    }
+    this.lastPeerId = f.streamId;
+    const refuse = (status: number) => this.sendQuiet(encode.rstStream(f.streamId, status));
+    if (this.sentGoAway || this.streams.size >= this.limits.maxStreams) {
+      return refuse(RstStatus.REFUSED_STREAM);
+    }
+    const stream = new SessionStream(f.streamId, f.headers, this, {
+      sendWindow: this.peerInitialWindow,
+      remoteClosed: f.fin,
+      localClosed: f.unidirectional,
+    });
+    this.streams.set(f.streamId, stream);
+    let accepted: boolean | void;
+    try {
+      accepted = this.onStream(stream);
+    } catch {
+      accepted = false;
+    }
+    if (accepted === false || this.ended) {
+      refuse(RstStatus.REFUSED_STREAM);
+      return stream.fail(new SpdyProtocolError(`stream ${f.streamId} refused`));
+    }
+    this.sendQuiet(encode.synReply(this.compressor, { streamId: f.streamId, headers: [] }));
+    stream.markOpened();
+  }
+
+  private async onData(id: number, data: Uint8Array, fin: boolean): Promise<void> {
+    const stream = this.streams.get(id);
+    this.sessionUnacked += data.length;
+    if (this.sessionUnacked >= this.limits.initialWindowBytes / 2) {
+      this.sendQuiet(encode.windowUpdate(0, this.sessionUnacked));
+      this.sessionUnacked = 0;
+    }
+    if (!stream) {
+      const ours = (id & 1) !== this.peerParity;
+      if (ours ? id >= this.nextId : id > this.lastPeerId) {
+        throw new SpdyProtocolError(`DATA on stream ${id}, never opened`);
+      }
+      return; // in flight when the stream ended: dropped, as spdystream does
+    }
+    if (stream.remoteClosed) {
+      this.sendQuiet(encode.rstStream(id, RstStatus.STREAM_ALREADY_CLOSED));
+      return stream.fail(new SpdyProtocolError(`DATA on stream ${id} after its FIN`));
+    }
+    stream.receive(data, fin);
+    if (stream.isFull) await stream.whenDrained();
+  }
+
+  private onSettings(entries: { id: number; value: number }[]): void {
+    for (const e of entries) {
+      if (e.id !== Settings.INITIAL_WINDOW_SIZE) continue;
+      if (e.value > MAX_WINDOW) throw new SpdyProtocolError(`initial window ${e.value}`);
+      const delta = e.value - this.peerInitialWindow;
+      this.peerInitialWindow = e.value;
+      for (const s of this.streams.values()) s.sendWindow += delta;
+      this.flowControl = true;
+    }
+    this.wakeWriters();
+  }
+
+  private onWindowUpdate(id: number, delta: number): void {
+    this.flowControl = true;
+    if (id === 0) {
+      this.sessionSendWindow += delta;
+      if (this.sessionSendWindow > MAX_WINDOW) {
+        throw new SpdyProtocolError("session window overflow");
+      }
+    } else {
+      const s = this.streams.get(id);
+      if (!s) return;
+      s.sendWindow += delta;
+      if (s.sendWindow > MAX_WINDOW) {
+        this.sendReset(s, RstStatus.FLOW_CONTROL_ERROR);
+        s.fail(new SpdyProtocolError(`stream ${id} window overflow`));
+      }
+    }
+    this.wakeWriters();
+  }
+
+  private onGoAway(lastGood: number): void {
+    this.peerGoneAway = true;
+    const err = new SpdyProtocolError("peer went away before this stream was processed");
+    for (const [id, p] of this.pending) {
+      if (id > lastGood) p.reject(err);
+    }
+    for (const s of [...this.streams.values()]) {
+      if ((s.id & 1) !== this.peerParity && s.id > lastGood) s.fail(err);
+    }
+    if (this.streams.size === 0) this.shutdown(new SpdyProtocolError("peer went away"), false);
+  }
+
+  // --- writing and ending ---
+
+  private checkWritable(s: SessionStream): void {
+    if (this.ended) throw new SpdyProtocolError("session closed");
+    if (s.isEnded) throw new SpdyProtocolError(`stream ${s.id} has ended`);
+  }
+
+  private wakeWriters(): void {
+    for (const w of this.windowWaiters.splice(0)) w();
+  }
+
+  private send(bytes: Uint8Array): Promise<void> {
+    if (this.abortWrites) return Promise.reject(new SpdyProtocolError("session closed"));
+    const p = this.writeChain.then(() => {
+      if (this.abortWrites) throw new SpdyProtocolError("session closed");
+      return this.writer.write(bytes);
+    });
+    this.writeChain = p.catch(() => {
+      // The transport is broken: nothing more can be said to this peer.
+      this.shutdown(new SpdyProtocolError("connection lost"), true);
+    });
+    return p;
+  }
+
+  private sendQuiet(bytes: Uint8Array): void {
+    this.send(bytes).catch(() => {});
+  }
+
+  private goAway(status: number): void {
+    if (this.sentGoAway || this.abortWrites) return;
+    this.sentGoAway = true;
+    this.sendQuiet(encode.goaway(this.lastPeerId, status));
+  }
+
+  /** Ends every stream and the read loop; `now` also drops frames not yet written. */
+  private shutdown(reason: Error, now: boolean): void {
+    if (now && !this.abortWrites) {
+      this.abortWrites = true;
+      // Also rejects a write the peer never reads, so the close cannot hang on it.
+      this.writer.abort().catch(() => {});
+    }
+    if (this.ended) return;
+    this.ended = true;
+    for (const p of this.pending.values()) p.reject(reason);
+    this.pending.clear();
+    for (const s of [...this.streams.values()]) s.fail(reason);
+    this.wakeWriters();
+    this.endLoop();
+  }
+
+  private async finishTransport(): Promise<void> {
+    // After an abort, a write the peer never reads stays pending until the caller drops the
+    // connection (the WritableStream waits for it before aborting); nothing here waits for it.
+    if (!this.abortWrites) {
+      await this.writeChain;
+      await this.writer.close().catch(() => {});
+    }
+    await this.reader.cancel().catch(() => {});
+    this.compressor.close();
+    this.decompressor.close();
+  }
+}

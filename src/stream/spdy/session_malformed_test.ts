@@ -1,0 +1,138 @@
+/**
+ * Malformed input ends the one session cleanly: GOAWAY PROTOCOL_ERROR, the transport closes,
+ * open streams' readables error, `closed` resolves, nothing throws and nothing is left running.
+ */
+import { assert, assertEquals, assertRejects } from "../../testing/asserts.ts";
+import { SpdyProtocolError } from "../../errors.ts";
+import { encode, encodeHeaderBlock, FrameType, GoAwayStatus } from "./frames.ts";
+import { SpdySession, type SpdyStream } from "./session.ts";
+import { pipePair, RawPeer, readAll } from "./test_peer.ts";
+
+function u32s(...v: number[]): Uint8Array {
+  const out = new Uint8Array(v.length * 4);
+  v.forEach((x, i) => new DataView(out.buffer).setUint32(i * 4, x >>> 0));
+  return out;
+}
+
+function control(type: number, payload: Uint8Array, version = 3): Uint8Array {
+  const out = new Uint8Array(8 + payload.length);
+  const v = new DataView(out.buffer);
+  v.setUint16(0, 0x8000 | version);
+  v.setUint16(2, type);
+  v.setUint32(4, payload.length);
+  out.set(payload, 8);
+  return out;
+}
+
+/** A SYN_STREAM whose header block is `block`, compressed by the peer's own context. */
+function synWithBlock(peer: RawPeer, id: number, block: Uint8Array): Uint8Array {
+  const z = peer.compressor.compress(block);
+  const p = new Uint8Array(10 + z.length);
+  p.set(u32s(id, 0).subarray(0, 8));
+  p.set(z, 10);
+  return control(FrameType.SYN_STREAM, p);
+}
+
+/**
+ * Opens stream 1 properly, then sends `bad`; expects GOAWAY PROTOCOL_ERROR, the pipe closed,
+ * stream 1's readable errored and the session's `closed` resolved.
+ */
+async function expectSessionError(bad: (peer: RawPeer) => Uint8Array, what: string) {
+  const { a, b } = pipePair();
+  const streams: SpdyStream[] = [];
+  const server = new SpdySession(a, { onStream: (s) => void streams.push(s) });
+  const peer = new RawPeer(b);
+  await peer.synStream(1, { streamtype: "stdin" });
+  await peer.until((f) => f.type === "syn_reply");
+  peer.write(bad(peer)).catch(() => {});
+  const frames = await peer.drain();
+  const goaway = frames.find((f) => f.type === "goaway");
+  assertEquals(
+    goaway,
+    { type: "goaway", lastGoodStreamId: 1, status: GoAwayStatus.PROTOCOL_ERROR },
+    what,
+  );
+  await server.closed;
+  await assertRejects(() => readAll(streams[0].readable), SpdyProtocolError);
+  await assertRejects(() => streams[0].write(new Uint8Array(1)), SpdyProtocolError);
+  await streams[0].done;
+  await peer.close();
+}
+
+Deno.test("malformed frames end the session with GOAWAY PROTOCOL_ERROR", async () => {
+  await expectSessionError(() => control(FrameType.PING, u32s(1), 2), "bad version");
+  await expectSessionError(() => {
+    const f = control(FrameType.SETTINGS, new Uint8Array(0));
+    new DataView(f.buffer).setUint32(4, 0xffffff);
+    return f;
+  }, "huge length");
+  await expectSessionError(() => control(FrameType.SETTINGS, u32s(0x7fffffff)), "settings count");
+  await expectSessionError(() => control(FrameType.RST_STREAM, u32s(1)), "short RST_STREAM");
+  await expectSessionError((p) => synWithBlock(p, 3, u32s(5000)), "too many headers");
+  await expectSessionError((p) => {
+    const b = encodeHeaderBlock([["host", "x"]]);
+    b[8] = 0x48; // "H"
+    return synWithBlock(p, 3, b);
+  }, "upper-case header name");
+  await expectSessionError((p) => {
+    const b = encodeHeaderBlock([["ho", "x"]]);
+    b[9] = 0;
+    return synWithBlock(p, 3, b);
+  }, "NUL in header name");
+  await expectSessionError((p) => synWithBlock(p, 3, new Uint8Array(16 << 20)), "zlib bomb");
+  await expectSessionError(
+    (p) => encode.synStream(p.compressor, { streamId: 1, headers: [] }),
+    "dup id",
+  );
+  await expectSessionError(
+    (p) => encode.synStream(p.compressor, { streamId: 4, headers: [] }),
+    "even id",
+  );
+  await expectSessionError(
+    () => encode.data(9, new Uint8Array(3)),
+    "data on a never-opened stream",
+  );
+  await expectSessionError(() => encode.data(0, new Uint8Array(3)), "data on stream 0");
+  await expectSessionError(() => control(FrameType.WINDOW_UPDATE, u32s(0, 0x7fffffff)), "overflow");
+});
+
+Deno.test("a frame cut off by the peer's close ends the session without GOAWAY", async () => {
+  const { a, b } = pipePair();
+  const streams: SpdyStream[] = [];
+  const server = new SpdySession(a, { onStream: (s) => void streams.push(s) });
+  const peer = new RawPeer(b);
+  await peer.synStream(1, {});
+  await peer.until((f) => f.type === "syn_reply");
+  await peer.write(encode.data(1, new Uint8Array(100)).subarray(0, 50));
+  const frames = peer.drain();
+  await peer.close();
+  await server.closed;
+  await assertRejects(() => readAll(streams[0].readable), SpdyProtocolError);
+  await streams[0].done;
+  assert(!(await frames).some((f) => f.type === "goaway" && f.status !== 0));
+});
+
+Deno.test("stream-level faults reset only that stream", async () => {
+  const { a, b } = pipePair();
+  const streams: SpdyStream[] = [];
+  const server = new SpdySession(a, { onStream: (s) => void streams.push(s) });
+  const peer = new RawPeer(b);
+  await peer.synStream(1, {}, true);
+  await peer.synStream(3, {});
+  await peer.until((f) => f.type === "syn_reply" && f.streamId === 3);
+  // DATA after FIN on stream 1: RST STREAM_ALREADY_CLOSED for 1, stream 3 unaffected.
+  await peer.write(encode.data(1, new Uint8Array(2)));
+  const rst = await peer.until((f) => f.type === "rst_stream");
+  assertEquals(rst, { type: "rst_stream", streamId: 1, status: 9 });
+  // Data for a stream the peer reset a moment ago is dropped silently.
+  await peer.write(encode.rstStream(3, 5));
+  await streams[1].done;
+  await peer.write(encode.data(3, new Uint8Array(2), true));
+  await peer.write(encode.ping(3));
+  assertEquals(await peer.until((f) => f.type === "ping"), { type: "ping", id: 3 });
+  await assertRejects(() => readAll(streams[1].readable), SpdyProtocolError, "reset by peer");
+  const closing = server.close();
+  await peer.drain();
+  await closing;
+  await peer.close();
+});
