@@ -8,7 +8,10 @@ import { FailedPreconditionError, InternalError, UnavailableError } from "../err
 import type { Logger } from "../log.ts";
 import { bundleFiles, startConmon, type StartedConmon } from "./conmon.ts";
 import { type ExecSyncResult, runExecSync } from "./exec_sync.ts";
+import { runExecStream } from "./exec_stream.ts";
 import { denoHost, type OciHost } from "./host.ts";
+import { denoStreamHost, type StreamHost } from "./stream_host.ts";
+import { joinConmonSocket, type StreamIO } from "./stream_io.ts";
 import type { OciProcess, OciSpec } from "./spec/types.ts";
 
 export interface OciRuntimeOptions {
@@ -30,6 +33,8 @@ export interface OciRuntimeOptions {
   /** Upper bound for a stop after SIGKILL was sent; a container still alive then is an error. */
   killTimeoutMs?: number;
   host?: OciHost;
+  /** conmon with extra pipes and attach-socket connections (streaming exec and attach). */
+  streamHost?: StreamHost;
   log?: Logger;
 }
 
@@ -68,10 +73,12 @@ const NOT_RUNNING = /not running|no such process|container not running|already s
 export class OciRuntime {
   readonly #o: OciRuntimeOptions;
   readonly #host: OciHost;
+  readonly #stream: StreamHost;
 
   constructor(options: OciRuntimeOptions) {
     this.#o = options;
     this.#host = options.host ?? denoHost;
+    this.#stream = options.streamHost ?? denoStreamHost;
   }
 
   get name(): string {
@@ -282,6 +289,43 @@ export class OciRuntime {
     }
   }
 
+  /** A streaming exec (CRI Exec): the process's exit code, or 126/127/255 when it cannot start. */
+  async execStream(
+    id: string,
+    options: { bundle: string; cmd: string[]; io: StreamIO; process?: OciProcess },
+  ): Promise<{ exitCode: number }> {
+    if (!options.cmd.length) throw new FailedPreconditionError("exec: the command is empty");
+    const base = options.process ?? (await this.#bundleSpec(options.bundle)).process;
+    return await runExecStream(this.#host, this.#stream, {
+      conmonPath: this.#o.conmonPath,
+      conmonEnv: this.#conmonEnv(),
+      runtimePath: this.#o.runtimePath,
+      runtimeRoot: this.#o.runtimeRoot,
+      containerId: id,
+      socketDir: this.#o.attachSocketDir,
+      dir: `${options.bundle}/exec-${crypto.randomUUID().slice(0, 8)}`,
+      process: base,
+      cmd: options.cmd,
+      io: options.io,
+    });
+  }
+
+  /**
+   * Joins the container's stdio through its conmon's attach socket until the container exits or
+   * the client goes away. conmon must still run (it serves the socket).
+   */
+  async attach(id: string, options: { bundle: string; io: StreamIO }): Promise<void> {
+    let conn;
+    try {
+      conn = this.#stream.connectAttach(this.attachSocketPath(id));
+    } catch (err) {
+      throw new FailedPreconditionError(`cannot attach to container ${id}: ${errorText(err)}`);
+    }
+    await joinConmonSocket(conn, options.io, {
+      writeCtl: (line) => this.#host.writeFifo(bundleFiles(options.bundle).ctl, line),
+    });
+  }
+
   #conmonEnv(): Record<string, string> {
     return Object.fromEntries(this.#o.conmonEnv.map((e) => {
       const i = e.indexOf("=");
@@ -321,6 +365,10 @@ export class OciRuntime {
     }
     throw new UnavailableError(`conmon did not reopen the log of ${id} in time`);
   }
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }
 
 async function readPid(host: OciHost, path: string): Promise<number | undefined> {

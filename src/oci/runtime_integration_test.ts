@@ -7,19 +7,19 @@
  */
 import { assert, assertEquals, assertRejects } from "../testing/asserts.ts";
 import { DeadlineExceededError, InternalError } from "../errors.ts";
-import { defaultConfig } from "../config/options.ts";
-import {
-  type ContainerConfig,
-  NamespaceMode,
-  SecurityProfile_ProfileType,
-} from "../cri/gen/api.ts";
 import { busyboxRootfs } from "../testing/busybox_rootfs.ts";
+import {
+  fds,
+  type OciTestEnv as Env,
+  processesWith,
+  readLog,
+  spec,
+  waitFor,
+} from "../testing/oci_fixture.ts";
 import { gatherHostFacts } from "./host_facts.ts";
-import { HELPER_BINARIES, readSpecialFile } from "./host.ts";
+import { readSpecialFile } from "./host.ts";
 import { OciRuntime } from "./runtime.ts";
-import { buildContainerSpec, type HostFacts } from "./spec/build.ts";
-import { minMemoryBytes } from "./spec/resources.ts";
-import { resolveHostInputs } from "./spec_inputs.ts";
+import type { HostFacts } from "./spec/build.ts";
 import { MAX_EXEC_SYNC_OUTPUT } from "./exec_sync.ts";
 
 const RUNTIMES: Record<string, string> = { runc: "/usr/sbin/runc", crun: "/usr/bin/crun" };
@@ -33,102 +33,6 @@ const has = (p: string) => {
   }
 };
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
-
-interface Env {
-  tmp: string;
-  rootfs: string;
-  runtime: OciRuntime;
-  runtimeRoot: string;
-  facts: HostFacts;
-  name: string;
-  /** Every container id the test made, recorded before its create, for the cleanup. */
-  ids: string[];
-}
-
-/** The test's open fds, with their targets. `deno task unit` may not list /proc, so ls does. */
-async function fds(): Promise<string[]> {
-  const out = await new Deno.Command("/usr/bin/ls", {
-    args: ["-l", `/proc/${Deno.pid}/fd`],
-    stdout: "piped",
-  }).output();
-  // ls's own pipe to us is open while it runs; it is counted the same way every time.
-  return text(out.stdout).split("\n").filter((l) => l.includes("->")).map((l) =>
-    l.slice(l.indexOf(":") + 4)
-  );
-}
-
-async function spec(env: Env, id: string, command: string[], extra: { rootfs?: string } = {}) {
-  const config = defaultConfig();
-  config.runtime.cgroup_manager = "cgroupfs";
-  const ctr: ContainerConfig = {
-    metadata: { name: "it" },
-    command,
-    linux: {
-      securityContext: {
-        namespaceOptions: { pid: NamespaceMode.CONTAINER },
-        seccomp: { profileType: SecurityProfile_ProfileType.RuntimeDefault },
-      },
-    },
-  };
-  const host = await resolveHostInputs({ config: ctr, image: {}, rootfs: env.rootfs }, {
-    config,
-    privilegedWithoutHostDevices: false,
-  });
-  return buildContainerSpec({
-    containerId: id,
-    sandboxId: "none",
-    config: { ...ctr, mounts: host.criMounts },
-    sandboxConfig: { metadata: { name: "pod", namespace: "it", uid: "u" }, hostname: "it-host" },
-    image: { config: {}, requested: "busybox", name: "busybox", ref: "sha256:0" },
-    rootfs: extra.rootfs ?? env.rootfs,
-    logPath: `${env.tmp}/logs/${id}.log`,
-    user: host.user,
-    devices: host.devices,
-    seccompText: host.seccompText,
-    pod: { cgroupParent: "/" },
-  }, {
-    config,
-    handler: {
-      name: env.name,
-      allowedAnnotations: [],
-      minMemory: minMemoryBytes("", env.name),
-      privilegedWithoutHostDevices: false,
-    },
-    facts: env.facts,
-  }).spec;
-}
-
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, ms = 10_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-async function readLog(path: string): Promise<string> {
-  return await Deno.readTextFile(path).catch(() => "");
-}
-
-/** Live processes whose command line mentions `needle`, and conmon zombies. */
-async function processesWith(needle: string): Promise<{ live: number[]; zombies: number[] }> {
-  const ps = await new Deno.Command(HELPER_BINARIES.ps, {
-    args: ["-e", "-o", "pid=,stat=,args="],
-    stdout: "piped",
-  }).output();
-  const live: number[] = [];
-  const zombies: number[] = [];
-  for (const line of text(ps.stdout).split("\n")) {
-    const m = /^\s*(\d+)\s+(\S+)\s+(.*)$/.exec(line);
-    if (!m) continue;
-    if (m[2].startsWith("Z")) {
-      if (m[3].includes("conmon")) zombies.push(Number(m[1]));
-    } else if (m[3].includes(needle)) live.push(Number(m[1]));
-  }
-  return { live, zombies };
-}
 
 async function leakCheck(env: Env, baselineFds: string[]) {
   // conmon exits right after writing the exit file; give it a moment.

@@ -61,6 +61,16 @@ export class FakeRuntime {
     return Promise.resolve(exit);
   }
 
+  execStream(id: string, o: { cmd: string[] }): Promise<{ exitCode: number }> {
+    this.calls.push(`exec ${id} ${o.cmd.join(" ")}`);
+    return Promise.resolve({ exitCode: o.cmd[0] === "false" ? 1 : 0 });
+  }
+
+  attach(id: string): Promise<void> {
+    this.calls.push(`attach ${id}`);
+    return Promise.resolve();
+  }
+
   delete(id: string): Promise<void> {
     this.calls.push(`delete ${id}`);
     this.states.delete(id);

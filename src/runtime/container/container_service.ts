@@ -16,6 +16,7 @@ import { containerCgroupPath, containerStats, forgetLayerUsage } from "./contain
 import { ContainerState } from "../../cri/gen/api.ts";
 import { errorMessage, FailedPreconditionError } from "../../errors.ts";
 import type { ExecSyncResult } from "../../oci/exec_sync.ts";
+import type { StreamIO } from "../../oci/stream_io.ts";
 import { CreateOnce } from "../../storage/create_once.ts";
 import { createContainer, planContainer, removeContainerDirs } from "./container_create.ts";
 import { canStart, type Container, exitedStatus, nanos, needsStop } from "./container_state.ts";
@@ -199,6 +200,37 @@ export class ContainerService {
       bundle: c.meta.bundle,
       cmd: o.cmd,
       timeoutSeconds: o.timeoutSeconds,
+    });
+  }
+
+  /** The running container of a streaming call; unknown → NotFound, not running → precondition. */
+  async #running(idOrPrefix: string): Promise<Container> {
+    const c = await this.get(idOrPrefix);
+    if (c.status.state !== "running") {
+      throw new FailedPreconditionError(`container ${c.id} is not running`);
+    }
+    return c;
+  }
+
+  /** Exec (streaming): the command's exit code; 126/127 when it cannot be started. */
+  async exec(
+    containerId: string,
+    options: { cmd: string[]; io: StreamIO },
+  ): Promise<{ exitCode: number }> {
+    const c = await this.#running(containerId);
+    return await this.#deps.runtime(c.meta.runtimeHandler).execStream(c.id, {
+      bundle: c.meta.bundle,
+      cmd: options.cmd,
+      io: options.io,
+    });
+  }
+
+  /** Attach: joins the container's stdio until it exits or the client goes away. */
+  async attach(containerId: string, options: { io: StreamIO }): Promise<void> {
+    const c = await this.#running(containerId);
+    await this.#deps.runtime(c.meta.runtimeHandler).attach(c.id, {
+      bundle: c.meta.bundle,
+      io: options.io,
     });
   }
 

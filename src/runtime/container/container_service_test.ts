@@ -1,6 +1,6 @@
 /** Lifecycle, exits and restore against a fake runtime: no root, no conmon. */
 import { assert, assertEquals, assertRejects } from "../../testing/asserts.ts";
-import { FailedPreconditionError } from "../../errors.ts";
+import { FailedPreconditionError, NotFoundError } from "../../errors.ts";
 import { Logger } from "../../log.ts";
 import { ContainerState } from "../../cri/gen/api.ts";
 import { newId } from "../../storage/record_dir.ts";
@@ -148,6 +148,29 @@ Deno.test("restore: exits while down are read, lost runtime state is 137, half-m
     assertEquals(st(alive).state, "running");
     assert(fresh.store.names.get(`k8s_${alive}`));
     assertEquals(await fresh.store.records.read(half, "meta"), undefined);
+  } finally {
+    await t.cleanup();
+  }
+});
+
+Deno.test("exec and attach: unknown id is NotFound, a container not running a precondition", async () => {
+  const t = await setup();
+  try {
+    const io = { tty: false };
+    await assertRejects(() => t.service.exec("f".repeat(64), { cmd: ["true"], io }), NotFoundError);
+    await assertRejects(() => t.service.attach("f".repeat(64), { io }), NotFoundError);
+    const created = await t.add({ state: "created", pid: 9 });
+    await assertRejects(
+      () => t.service.exec(created, { cmd: ["true"], io }),
+      FailedPreconditionError,
+    );
+    await assertRejects(() => t.service.attach(created, { io }), FailedPreconditionError);
+    const running = await t.add({ state: "running", pid: 9 });
+    assertEquals(await t.service.exec(running.slice(0, 10), { cmd: ["false"], io }), {
+      exitCode: 1,
+    });
+    await t.service.attach(running, { io });
+    assertEquals(t.runtime.calls, [`exec ${running} false`, `attach ${running}`]);
   } finally {
     await t.cleanup();
   }

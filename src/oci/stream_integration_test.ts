@@ -1,0 +1,261 @@
+/**
+ * Integration (root): streaming exec and attach through conmon + runc and conmon + crun on a
+ * busybox rootfs. Exec without a terminal (stdout, stderr, exit code), with a terminal (stdin echo,
+ * a resize seen by `stty size`), of a missing command, a client that goes away mid-exec; attach to
+ * a `sh` started with stdin (with and without a terminal); 100 exec sessions; then the leak check:
+ * no conmon of ours, no exec directory or socket link left, the test's fds back to baseline.
+ */
+import { assert, assertEquals, assertStringIncludes } from "../testing/asserts.ts";
+import { busyboxRootfs } from "../testing/busybox_rootfs.ts";
+import { fds, type OciTestEnv, processesWith, spec, waitFor } from "../testing/oci_fixture.ts";
+import { gatherHostFacts } from "./host_facts.ts";
+import { OciRuntime } from "./runtime.ts";
+import type { StreamIO, TerminalSize } from "./stream_io.ts";
+
+const RUNTIMES: Record<string, string> = { runc: "/usr/sbin/runc", crun: "/usr/bin/crun" };
+const CONMON = "/usr/bin/conmon";
+const has = (p: string) => {
+  try {
+    return Deno.statSync(p).isFile;
+  } catch {
+    return false;
+  }
+};
+const encoder = new TextEncoder();
+
+/** A writable that keeps what it gets. */
+function sink() {
+  let text = "";
+  const decoder = new TextDecoder();
+  return {
+    stream: new WritableStream<Uint8Array>({
+      write: (c) => void (text += decoder.decode(c, { stream: true })),
+    }),
+    text: () => text,
+  };
+}
+
+/** A readable the test pushes into. */
+function source<T>() {
+  let ctl!: ReadableStreamDefaultController<T>;
+  const stream = new ReadableStream<T>({ start: (c) => void (ctl = c) });
+  return {
+    stream,
+    push: (v: T) => ctl.enqueue(v),
+    end: () => {
+      try {
+        ctl.close();
+      } catch { /* already cancelled by the session */ }
+    },
+  };
+}
+
+function newEnv(name: string, tmp: string, rootfs: string, facts: OciTestEnv["facts"]) {
+  const runtimeRoot = `${tmp}/runtime-root`;
+  const env: OciTestEnv = {
+    tmp,
+    name,
+    facts,
+    runtimeRoot,
+    rootfs,
+    ids: [],
+    runtime: new OciRuntime({
+      name,
+      runtimePath: RUNTIMES[name],
+      runtimeRoot,
+      conmonPath: CONMON,
+      conmonEnv: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
+      exitsDir: `${tmp}/exits`,
+      attachSocketDir: `${tmp}/attach`,
+      cgroupManager: "cgroupfs",
+      logSizeMax: -1,
+      killTimeoutMs: 10_000,
+    }),
+  };
+  return env;
+}
+
+async function startContainer(
+  env: OciTestEnv,
+  command: string[],
+  io: { tty?: boolean; stdin?: boolean } = {},
+) {
+  const id = `st-${env.name}-${crypto.randomUUID().slice(0, 8)}`;
+  env.ids.push(id);
+  const s = await spec(env, id, command, { config: { tty: io.tty, stdin: io.stdin } });
+  const bundle = `${env.tmp}/bundles/${id}`;
+  await env.runtime.create({
+    id,
+    bundle,
+    spec: s,
+    logPath: `${env.tmp}/logs/${id}.log`,
+    terminal: io.tty,
+    stdin: io.stdin,
+    stdinOnce: false,
+  });
+  await env.runtime.start(id);
+  return { id, bundle };
+}
+
+async function execChecks(env: OciTestEnv, id: string, bundle: string): Promise<string> {
+  const rt = env.runtime;
+  const out = sink(), err = sink();
+  const cmd = ["sh", "-c", "echo out; echo err >&2; exit 3"];
+  const t0 = performance.now();
+  const r = await rt.execStream(id, {
+    bundle,
+    cmd,
+    io: { stdout: out.stream, stderr: err.stream, tty: false },
+  });
+  const nonTtyMs = performance.now() - t0;
+  assertEquals([out.text(), err.text(), r.exitCode], ["out\n", "err\n", 3]);
+
+  // stdin without a terminal, ended by the client: cat sees end of file.
+  const cin = source<Uint8Array>();
+  const catOut = sink();
+  const catDone = rt.execStream(id, {
+    bundle,
+    cmd: ["cat"],
+    io: { stdin: cin.stream, stdout: catOut.stream, stderr: sink().stream, tty: false },
+  });
+  cin.push(encoder.encode("piped\n"));
+  cin.end();
+  assertEquals((await catDone).exitCode, 0);
+  assertEquals(catOut.text(), "piped\n");
+
+  const missing = await rt.execStream(id, {
+    bundle,
+    cmd: ["no-such-command"],
+    io: { stdout: sink().stream, stderr: sink().stream, tty: false },
+  });
+  assertEquals(missing.exitCode, 127);
+
+  // A terminal: the resize reaches the pty before the command asks for its size.
+  const tin = source<Uint8Array>();
+  const size = source<TerminalSize>();
+  const tout = sink();
+  const ttyDone = rt.execStream(id, {
+    bundle,
+    cmd: ["sh", "-c", "read line; stty size; echo got:$line"],
+    io: { stdin: tin.stream, stdout: tout.stream, tty: true, resize: size.stream },
+  });
+  size.push({ width: 123, height: 45 });
+  await new Promise((r) => setTimeout(r, 300));
+  tin.push(encoder.encode("hi\n"));
+  const tty = await ttyDone;
+  tin.end();
+  size.end();
+  assertEquals(tty.exitCode, 0);
+  assertStringIncludes(tout.text(), "45 123");
+  assertStringIncludes(tout.text(), "got:hi");
+
+  // The client goes away: the exec'd process tree is killed and the call returns.
+  const abort = new AbortController();
+  const started = sink();
+  const gone = rt.execStream(id, {
+    bundle,
+    cmd: ["sh", "-c", "echo started; sleep 41 & sleep 42"],
+    io: { stdout: started.stream, tty: false, signal: abort.signal },
+  });
+  await waitFor("the exec to start", () => Promise.resolve(started.text() ? true : undefined));
+  abort.abort();
+  await gone;
+  await waitFor("the aborted exec to die", async () => {
+    const p = await processesWith("sleep 4");
+    return p.live.length === 0 ? true : undefined;
+  }, 5000);
+  return `non-tty exec ${nonTtyMs.toFixed(0)} ms`;
+}
+
+async function attachChecks(env: OciTestEnv): Promise<void> {
+  // critest's shape: stdin, no terminal; each line the shell reads it runs.
+  for (const tty of [false, true]) {
+    const { id, bundle } = await startContainer(env, ["sh"], { tty, stdin: true });
+    const input = source<Uint8Array>();
+    const out = sink();
+    const abort = new AbortController();
+    const io: StreamIO = {
+      stdin: input.stream,
+      stdout: out.stream,
+      stderr: tty ? undefined : sink().stream,
+      tty,
+      signal: abort.signal,
+    };
+    const done = env.runtime.attach(id, { bundle, io });
+    input.push(encoder.encode("echo hello-$((6*7))\n"));
+    await waitFor(
+      "the attached shell's output",
+      () => Promise.resolve(out.text().includes("hello-42") ? true : undefined),
+      10_000,
+    );
+    abort.abort();
+    await done;
+    input.end();
+    await env.runtime.stop(id, { bundle, timeoutSeconds: 0 });
+    await env.runtime.delete(id);
+  }
+}
+
+async function manyExecs(env: OciTestEnv, id: string, bundle: string, n: number) {
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) {
+    const out = sink();
+    const tty = i % 3 === 1;
+    const cmd = i % 3 === 2 ? ["missing-binary"] : ["echo", `n${i}`];
+    const r = await env.runtime.execStream(id, {
+      bundle,
+      cmd,
+      io: { stdout: out.stream, stderr: tty ? undefined : sink().stream, tty },
+    });
+    if (i % 3 === 2) assertEquals(r.exitCode, 127);
+    else assertStringIncludes(out.text(), `n${i}`);
+  }
+  return (performance.now() - t0) / n;
+}
+
+async function cleanup(env: OciTestEnv | undefined, tmp: string) {
+  for (const id of env?.ids ?? []) {
+    const bundle = `${tmp}/bundles/${id}`;
+    await env!.runtime.stop(id, { bundle, timeoutSeconds: 0 }).catch(() => {});
+    await env!.runtime.delete(id).catch(() => {});
+  }
+  await Deno.remove(tmp, { recursive: true });
+}
+
+for (const name of Object.keys(RUNTIMES)) {
+  Deno.test({
+    name: `streaming exec and attach through conmon + ${name}, then nothing leaks`,
+    ignore: Deno.uid() !== 0 || !has(RUNTIMES[name]) || !has(CONMON),
+    fn: async () => {
+      const tmp = await Deno.makeTempDir({ prefix: `crio-deno-stream-${name}-` });
+      let env: OciTestEnv | undefined;
+      try {
+        const facts = await gatherHostFacts({ runtimePath: RUNTIMES[name] });
+        const baseline = await fds();
+        env = newEnv(name, tmp, await busyboxRootfs(tmp), facts);
+        const { id, bundle } = await startContainer(env, ["sleep", "1000"]);
+        const report = await execChecks(env, id, bundle);
+        await attachChecks(env);
+        const perExec = await manyExecs(env, id, bundle, 100);
+        await env.runtime.stop(id, { bundle, timeoutSeconds: 0 });
+        await env.runtime.delete(id);
+        const left = [...Deno.readDirSync(bundle)].filter((e) => e.name.startsWith("exec-"));
+        assertEquals(left, [], "exec directories removed");
+        assertEquals([...Deno.readDirSync(`${tmp}/attach`)].length, env.ids.length);
+        await waitFor("conmon to exit", async () => {
+          const p = await processesWith(tmp);
+          return p.live.length === 0 ? true : undefined;
+        });
+        const now = await waitFor("fds back to baseline", async () => {
+          const f = await fds();
+          return f.length <= baseline.length ? f : undefined;
+        }, 3000).catch(async () => await fds());
+        assert(now.length <= baseline.length, `fds: ${baseline} -> ${now}`);
+        // deno-lint-ignore no-console
+        console.log(`${name}: ${report}; 100 execs, ${perExec.toFixed(1)} ms each`);
+      } finally {
+        await cleanup(env, tmp);
+      }
+    },
+  });
+}

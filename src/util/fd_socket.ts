@@ -1,0 +1,175 @@
+/**
+ * A socket held as a raw fd and driven through libc, for the two sockets Deno cannot open: conmon's
+ * attach socket (AF_UNIX SOCK_SEQPACKET, where every message keeps its boundary) and a TCP socket
+ * created inside a pod's network namespace (src/net/netns_dial.ts). Reads and writes use the
+ * `nonblocking` FFI symbols, so a blocking recv(2)/send(2) waits on a pool thread, never on the
+ * event loop; close() first shuts the socket down, which wakes a blocked recv or send, and only
+ * then releases the fd, so a number in use by a pending call is never reused.
+ */
+import { libcPath } from "../storage/libc.ts";
+
+const SYMBOLS = {
+  socket: { parameters: ["i32", "i32", "i32"], result: "i32" },
+  socketpair: { parameters: ["i32", "i32", "i32", "buffer"], result: "i32" },
+  connect: { parameters: ["i32", "buffer", "u32"], result: "i32" },
+  recv: { parameters: ["i32", "buffer", "usize", "i32"], result: "isize", nonblocking: true },
+  send: { parameters: ["i32", "buffer", "usize", "i32"], result: "isize", nonblocking: true },
+  shutdown: { parameters: ["i32", "i32"], result: "i32" },
+  close: { parameters: ["i32"], result: "i32" },
+  open: { parameters: ["buffer", "i32"], result: "i32" },
+  setns: { parameters: ["i32", "i32"], result: "i32" },
+  __errno_location: { parameters: [], result: "pointer" },
+} as const;
+
+type Lib = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
+let lib: Lib | undefined;
+
+/** The libc symbols; exported for the netns dial worker, which runs them on its own thread. */
+export function socketLibc(): Lib {
+  lib ??= Deno.dlopen(libcPath(), SYMBOLS).symbols;
+  return lib;
+}
+
+export const AF_UNIX = 1;
+export const AF_INET = 2;
+export const AF_INET6 = 10;
+export const SOCK_STREAM = 1;
+export const SOCK_SEQPACKET = 5;
+export const SOCK_CLOEXEC = 0o2000000;
+const SHUT_WR = 1;
+const SHUT_RDWR = 2;
+/** A peer that went away must not SIGPIPE the daemon. */
+const MSG_NOSIGNAL = 0x4000;
+
+/** errno of the last synchronous call on this thread. */
+export function errno(): number {
+  const p = socketLibc().__errno_location();
+  return p ? new Deno.UnsafePointerView(p).getInt32() : 0;
+}
+
+/** What a connection to a peer offers; FdSocket is the real one, tests pass fakes. */
+export interface PacketConn {
+  /** One message (SEQPACKET) or chunk (STREAM); null at end of stream or once closed. */
+  read(): Promise<Uint8Array | null>;
+  /** Everything is written, or it rejects (peer gone, socket closed). */
+  write(data: Uint8Array): Promise<void>;
+  /** Half-close: the peer reads end of stream; reading goes on. */
+  closeWrite(): void;
+  /** Idempotent; resolves once no call uses the fd any more and it is closed. */
+  close(): Promise<void>;
+}
+
+export class FdSocket implements PacketConn {
+  #fd: number;
+  #closed = false;
+  #writeShut = false;
+  readonly #pending = new Set<Promise<unknown>>();
+  readonly #bufSize: number;
+
+  /** Takes ownership of fd. bufSize bounds one read (conmon sends at most 8 KiB + 1 per message). */
+  constructor(fd: number, options: { bufSize?: number } = {}) {
+    this.#fd = fd;
+    this.#bufSize = options.bufSize ?? 32 << 10;
+  }
+
+  /** Connects to a SOCK_SEQPACKET unix socket (path shorter than 108 bytes). */
+  static connectSeqpacket(path: string): FdSocket {
+    const c = socketLibc();
+    const addr = sockaddrUn(path);
+    const fd = c.socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+    if (fd < 0) throw new Error(`socket: errno ${errno()}`);
+    if (c.connect(fd, addr, addr.length) !== 0) {
+      const e = errno();
+      c.close(fd);
+      throw new Deno.errors.ConnectionRefused(`connect ${path}: errno ${e}`);
+    }
+    return new FdSocket(fd);
+  }
+
+  /** A connected pair (tests). */
+  static pair(type = SOCK_SEQPACKET): [FdSocket, FdSocket] {
+    const fds = new Int32Array(2);
+    const rc = socketLibc().socketpair(AF_UNIX, type | SOCK_CLOEXEC, 0, new Uint8Array(fds.buffer));
+    if (rc !== 0) throw new Error(`socketpair: errno ${errno()}`);
+    return [new FdSocket(fds[0]), new FdSocket(fds[1])];
+  }
+
+  get fd(): number {
+    return this.#fd;
+  }
+
+  #track<T>(p: Promise<T>): Promise<T> {
+    this.#pending.add(p);
+    const done = () => this.#pending.delete(p);
+    p.then(done, done);
+    return p;
+  }
+
+  async read(): Promise<Uint8Array | null> {
+    if (this.#closed) return null;
+    const buf = new Uint8Array(this.#bufSize);
+    const n = Number(await this.#track(socketLibc().recv(this.#fd, buf, BigInt(buf.length), 0)));
+    // -1 (reset, or shut down under us) ends the stream like 0 does: the peer is unusable.
+    return n > 0 && !this.#closed ? buf.subarray(0, n) : null;
+  }
+
+  async write(data: Uint8Array): Promise<void> {
+    let off = 0;
+    // A copy: the pool thread reads it while the caller may reuse its buffer.
+    const buf = data.slice();
+    while (off < buf.length) {
+      if (this.#closed || this.#writeShut) throw new Deno.errors.BrokenPipe("socket closed");
+      const rest = buf.subarray(off);
+      const n = Number(
+        await this.#track(socketLibc().send(this.#fd, rest, BigInt(rest.length), MSG_NOSIGNAL)),
+      );
+      if (n <= 0) throw new Deno.errors.BrokenPipe("the peer closed the socket");
+      off += n;
+    }
+  }
+
+  closeWrite(): void {
+    if (this.#closed || this.#writeShut) return;
+    this.#writeShut = true;
+    socketLibc().shutdown(this.#fd, SHUT_WR);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const c = socketLibc();
+    c.shutdown(this.#fd, SHUT_RDWR);
+    await Promise.allSettled([...this.#pending]);
+    c.close(this.#fd);
+    this.#fd = -1;
+  }
+}
+
+const encoder = new TextEncoder();
+
+/** struct sockaddr_un for path. */
+export function sockaddrUn(path: string): Uint8Array<ArrayBuffer> {
+  const p = encoder.encode(path);
+  if (p.length >= 108) throw new Error(`unix socket path too long (${p.length} bytes): ${path}`);
+  const addr = new Uint8Array(2 + 108);
+  new DataView(addr.buffer).setUint16(0, AF_UNIX, true);
+  addr.set(p, 2);
+  return addr;
+}
+
+/** struct sockaddr_in / sockaddr_in6 for a loopback address and port. */
+export function sockaddrLoopback(family: number, port: number): Uint8Array<ArrayBuffer> {
+  const addr = new Uint8Array(family === AF_INET6 ? 28 : 16);
+  const v = new DataView(addr.buffer);
+  v.setUint16(0, family, true);
+  v.setUint16(2, port, false);
+  if (family === AF_INET6) addr[23] = 1; // ::1
+  else addr.set([127, 0, 0, 1], 4);
+  return addr;
+}
+
+export function cstring(s: string): Uint8Array<ArrayBuffer> {
+  const b = new Uint8Array(encoder.encode(s).length + 1);
+  encoder.encodeInto(s, b);
+  return b;
+}

@@ -1,0 +1,49 @@
+import { assertEquals, assertThrows } from "../testing/asserts.ts";
+import { FdSocket, SOCK_STREAM, sockaddrLoopback, sockaddrUn } from "./fd_socket.ts";
+
+const enc = (s: string) => new TextEncoder().encode(s);
+const dec = (b: Uint8Array | null) => (b ? new TextDecoder().decode(b) : null);
+
+Deno.test("a SEQPACKET pair keeps message boundaries; half-close and close end reads", async () => {
+  const [a, b] = FdSocket.pair();
+  try {
+    await a.write(enc("one"));
+    await a.write(enc("two"));
+    assertEquals([dec(await b.read()), dec(await b.read())], ["one", "two"]);
+    a.closeWrite();
+    assertEquals(await b.read(), null, "the peer's half-close reads as the end");
+    await b.write(enc("back"));
+    assertEquals(dec(await a.read()), "back", "reading goes on after closeWrite");
+    const pending = b.read();
+    await b.close();
+    assertEquals(await pending, null, "close wakes a blocked read");
+    assertEquals(await b.read(), null);
+    await b.close(); // idempotent
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});
+
+Deno.test("writing to a closed peer rejects instead of raising SIGPIPE", async () => {
+  const [a, b] = FdSocket.pair(SOCK_STREAM);
+  await b.close();
+  let failed = false;
+  try {
+    for (let i = 0; i < 100; i++) await a.write(new Uint8Array(64 << 10));
+  } catch {
+    failed = true;
+  }
+  await a.close();
+  assertEquals(failed, true);
+});
+
+Deno.test("socket addresses: unix paths are bounded, loopback ports are big-endian", () => {
+  assertThrows(() => sockaddrUn("/" + "x".repeat(120)));
+  const un = sockaddrUn("/run/a");
+  assertEquals([un[0], un[1], un[2]], [1, 0, "/".charCodeAt(0)]);
+  const v4 = sockaddrLoopback(2, 0x1f90);
+  assertEquals([...v4.subarray(0, 8)], [2, 0, 0x1f, 0x90, 127, 0, 0, 1]);
+  const v6 = sockaddrLoopback(10, 80);
+  assertEquals([v6.length, v6[3], v6[23]], [28, 80, 1]);
+});
