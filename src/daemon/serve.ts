@@ -23,6 +23,8 @@ import { reload } from "./reload.ts";
 import { startSandboxes } from "../runtime/sandbox/sandboxes.ts";
 import { type Containers, startContainers } from "../runtime/container/containers.ts";
 import { installDefaultNetwork } from "../net/default_network.ts";
+import { startStreaming } from "../stream/streaming.ts";
+import { UnimplementedError } from "../errors.ts";
 
 export interface DaemonOptions {
   loaded: LoadResult;
@@ -123,6 +125,17 @@ export class Daemon {
     sandboxes.service.containers = containers.service;
     late.containers = containers;
     this.#undo.push(() => containers.close());
+    const stream = await startStreaming(cfg, {
+      log,
+      backend: {
+        exec: (id, o) => containers.service.exec(id, o),
+        attach: (id, o) => containers.service.attach(id, o),
+        portForward: () => {
+          throw new UnimplementedError("port-forward backend not available yet");
+        },
+      },
+    });
+    this.#undo.push(() => stream.close());
     const server = new CriServer({
       socket: cfg.api.listen,
       schema: loadSchema(minor),
@@ -132,6 +145,7 @@ export class Daemon {
         images,
         sandboxes,
         containers,
+        stream,
       }),
       log,
       observer: metrics,

@@ -2,20 +2,9 @@
  * What the streaming server needs from the services below it: exec and attach on containers,
  * port-forward into a pod. The container and sandbox services implement these.
  */
-import type { TerminalSize } from "./resize.ts";
+import type { StreamIO } from "../oci/stream_io.ts";
 
-export type { TerminalSize };
-
-export interface StreamIO {
-  stdin?: ReadableStream<Uint8Array>;
-  stdout?: WritableStream<Uint8Array>;
-  /** Absent with tty: the terminal merges both outputs. */
-  stderr?: WritableStream<Uint8Array>;
-  tty: boolean;
-  resize?: ReadableStream<TerminalSize>;
-  /** Aborted when the client goes away. */
-  signal?: AbortSignal;
-}
+export type { StreamIO, TerminalSize } from "../oci/stream_io.ts";
 
 export interface Duplex {
   readable: ReadableStream<Uint8Array>;

@@ -112,10 +112,20 @@ export async function serveCommandSpdy(req: CommandRequest, o: SpdyServeOptions)
       if (bytes.length) await error.write(bytes);
       await error.close();
     },
-    close: () => (closing ??= session.close()),
+    close: () => (closing ??= closeSpdy(session)),
     signal: aborted.signal,
   };
   await runCommand(req, { session: commandSession, backend: o.backend });
+}
+
+/**
+ * GOAWAY, then a moment for the client to read the status and hang up (client-go does once the
+ * error stream ends); a client that keeps streams open is cut off, as the kubelet closes the
+ * connection when the command is done.
+ */
+export async function closeSpdy(session: SpdySessionLike): Promise<void> {
+  const late = await waitFor(session.close(), new Promise<void>(() => {}), 2000);
+  if (late) await session.close({ now: true });
 }
 
 /**

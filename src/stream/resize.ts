@@ -3,10 +3,7 @@
  * json.Decoder reads them (field names case-insensitive, whitespace between objects). Each object
  * is bounded; a malformed or oversized one ends the resize stream, as the kubelet stops decoding.
  */
-export interface TerminalSize {
-  width: number;
-  height: number;
-}
+import type { TerminalSize } from "../oci/stream_io.ts";
 
 const MAX_OBJECT = 1024;
 
