@@ -112,9 +112,11 @@ async function forwardPair(
     await pair.error.close().catch(() => {});
   } catch (err) {
     const msg = `error forwarding port ${port} to pod ${podId}, uid : ${errorMessage(err)}`;
+    // The kubelet resets both; ending the error stream with FIN instead lets every client read
+    // the whole message before it sees the data stream reset.
     await pair.error.write(enc(msg)).catch(() => {});
+    await pair.error.close().catch(() => {});
     pair.data.reset();
-    pair.error.reset();
   }
 }
 

@@ -112,10 +112,15 @@ export async function serveCommandSpdy(req: CommandRequest, o: SpdyServeOptions)
       if (bytes.length) await error.write(bytes);
       await error.close();
     },
-    close: () => (closing ??= closeSpdy(session)),
+    close: () => (closing ??= endInputs(got).then(() => closeSpdy(session))),
     signal: aborted.signal,
   };
   await runCommand(req, { session: commandSession, backend: o.backend });
+}
+
+/** Our side of the streams only the client writes, so they can finish once the client ends them. */
+async function endInputs(got: Map<string, SpdyStreamLike>): Promise<void> {
+  for (const type of ["stdin", "resize"]) await got.get(type)?.close().catch(() => {});
 }
 
 /**

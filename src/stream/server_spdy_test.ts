@@ -1,0 +1,130 @@
+import { assert, assertEquals } from "../testing/asserts.ts";
+import { FakeStreamBackend } from "../testing/fake_stream_backend.ts";
+import { readText, spdyConnect } from "../testing/spdy_client.ts";
+import { Logger } from "../log.ts";
+import type { CachedRequest } from "./backend.ts";
+import { StreamServer } from "./server.ts";
+import { newSpdySession } from "./streaming.ts";
+
+const enc = (s: string) => new TextEncoder().encode(s);
+
+function closeConn(c: Deno.Conn) {
+  try {
+    c.close();
+  } catch { /* the session closed it */ }
+}
+
+async function withServer(fn: (s: StreamServer, b: FakeStreamBackend) => Promise<void>) {
+  const backend = new FakeStreamBackend();
+  const server = await StreamServer.start({
+    address: "127.0.0.1",
+    port: 0,
+    backend,
+    newSession: newSpdySession,
+    log: new Logger({ sink: { write() {} } }),
+    creationTimeoutMs: 500,
+  });
+  try {
+    await fn(server, backend);
+  } finally {
+    await server.close();
+  }
+  assertEquals(server.connections, 0);
+}
+
+function execReq(cmd: string[], o: Partial<CachedRequest & { kind: "exec" }> = {}): CachedRequest {
+  return {
+    kind: "exec",
+    containerId: "c1",
+    cmd,
+    stdin: false,
+    stdout: true,
+    stderr: true,
+    tty: false,
+    ...o,
+  };
+}
+
+Deno.test("stream server over SPDY v4: streams by streamType, output and exit status", async () => {
+  await withServer(async (server) => {
+    const c = await spdyConnect(server.url(execReq(["exit", "7"])), {
+      protocols: ["v4.channel.k8s.io", "v3.channel.k8s.io"],
+    });
+    assertEquals(c.status, 101);
+    assert(/X-Stream-Protocol-Version: v4.channel.k8s.io/.test(c.headers), c.headers);
+    const s = c.session!;
+    const error = await s.openStream({ streamType: "error" }, { fin: true });
+    const stdout = await s.openStream({ streamType: "stdout" }, { fin: true });
+    const stderr = await s.openStream({ streamType: "stderr" }, { fin: true });
+    const [e, o, r] = await Promise.all([readText(error), readText(stdout), readText(stderr)]);
+    assertEquals([o, r], ["", ""]);
+    const status = JSON.parse(e);
+    assertEquals(status.reason, "NonZeroExitCode");
+    assertEquals(status.details.causes, [{ reason: "ExitCode", message: "7" }]);
+    await s.closed.catch(() => {});
+    closeConn(c.conn);
+  });
+});
+
+Deno.test("stream server over SPDY: stdin is copied through and FIN ends it", async () => {
+  await withServer(async (server) => {
+    const req = execReq(["cat"], { stdin: true, stderr: false });
+    const c = await spdyConnect(server.url(req), { protocols: ["v4.channel.k8s.io"] });
+    const s = c.session!;
+    const error = await s.openStream({ streamType: "error" }, { fin: true });
+    const stdin = await s.openStream({ streamType: "stdin" });
+    const stdout = await s.openStream({ streamType: "stdout" }, { fin: true });
+    await stdin.write(enc("hello spdy\n"));
+    await stdin.close();
+    const [e, o] = await Promise.all([readText(error), readText(stdout)]);
+    assertEquals(o, "hello spdy\n");
+    assertEquals(JSON.parse(e).status, "Success");
+    await s.closed.catch(() => {});
+    closeConn(c.conn);
+  });
+});
+
+Deno.test("stream server over SPDY: a client that never opens its streams is dropped", async () => {
+  await withServer(async (server, backend) => {
+    const c = await spdyConnect(server.url(execReq(["echo", "x"])), {
+      protocols: ["v4.channel.k8s.io"],
+    });
+    await c.session!.openStream({ streamType: "error" }, { fin: true });
+    await c.session!.closed.catch(() => {});
+    assertEquals(backend.calls, []);
+    closeConn(c.conn);
+  });
+});
+
+Deno.test("stream server over SPDY: protocol negotiation errors", async () => {
+  await withServer(async (server) => {
+    const none = await spdyConnect(server.url(execReq(["echo"])), { protocols: [] });
+    assertEquals(none.status, 400);
+    closeConn(none.conn);
+    const bad = await spdyConnect(server.url(execReq(["echo"])), { protocols: ["v9"] });
+    assertEquals(bad.status, 403);
+    assert(/X-Accepted-Stream-Protocol-Versions: v4.channel.k8s.io/.test(bad.headers));
+    closeConn(bad.conn);
+  });
+});
+
+Deno.test("stream server: port-forward over SPDY pairs data and error streams by requestID", async () => {
+  await withServer(async (server) => {
+    const url = server.url({ kind: "portforward", podId: "p1", ports: [] });
+    const c = await spdyConnect(url, { protocols: ["portforward.k8s.io"] });
+    const s = c.session!;
+    const pairs = await Promise.all([80, 1].map(async (port, i) => {
+      const h = { port: String(port), requestID: String(i) };
+      const error = await s.openStream({ ...h, streamType: "error" }, { fin: true });
+      const data = await s.openStream({ ...h, streamType: "data" });
+      return { error, data };
+    }));
+    await pairs[0].data.write(enc("GET /"));
+    await pairs[0].data.close();
+    assertEquals(await readText(pairs[0].data), "80:GET /");
+    const err = await readText(pairs[1].error);
+    assert(err.includes("error forwarding port 1 to pod p1") && err.includes("refused"), err);
+    await s.close({ now: true });
+    closeConn(c.conn);
+  });
+});
