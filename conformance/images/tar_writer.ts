@@ -4,6 +4,7 @@
  * Defaults (uid/gid 0, mtime 0) are fixed so the same entries always give the
  * same bytes, and therefore the same diffID and digest, run after run.
  */
+import { concatBytes as concat } from "../../src/util/bytes.ts";
 
 interface EntryMeta {
   /** Path inside the layer; a leading `/` or `./` is dropped. */
@@ -215,12 +216,4 @@ function padding(len: number): Uint8Array {
   return new Uint8Array((BLOCK - (len % BLOCK)) % BLOCK);
 }
 
-export function concat(parts: readonly Uint8Array[]): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let offset = 0;
-  for (const p of parts) {
-    out.set(p, offset);
-    offset += p.length;
-  }
-  return out;
-}
+export { concat };

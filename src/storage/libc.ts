@@ -7,9 +7,13 @@
 
 const ARCH_DIR: Record<string, string> = { x86_64: "x86_64", aarch64: "aarch64" };
 
-/** Where Debian's multiarch libc lives; bin/crio grants --allow-ffi for this path only. */
+/** Where Debian keeps a multiarch system library; bin/crio grants --allow-ffi by exact path. */
+export function systemLibPath(file: string): string {
+  return `/lib/${ARCH_DIR[Deno.build.arch] ?? Deno.build.arch}-linux-gnu/${file}`;
+}
+
 export function libcPath(): string {
-  return `/lib/${ARCH_DIR[Deno.build.arch] ?? Deno.build.arch}-linux-gnu/libc.so.6`;
+  return systemLibPath("libc.so.6");
 }
 
 const SYMBOLS = {

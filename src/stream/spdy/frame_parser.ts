@@ -16,6 +16,7 @@ import {
   SPDY_VERSION,
 } from "./frames.ts";
 import type { HeaderDecompressor } from "./header_zlib.ts";
+import { ByteQueue } from "./byte_queue.ts";
 
 const ID_MASK = 0x7fffffff;
 
@@ -30,8 +31,7 @@ interface DataInProgress {
 }
 
 export class FrameParser {
-  private buf: Uint8Array = new Uint8Array(0);
-  private start = 0;
+  private readonly queue = new ByteQueue();
   private data: DataInProgress | undefined;
   private failed = false;
 
@@ -42,21 +42,11 @@ export class FrameParser {
 
   /** Bytes pushed but not yet returned as frames. */
   get buffered(): number {
-    return this.buf.length - this.start;
+    return this.queue.length;
   }
 
   push(chunk: Uint8Array): void {
-    if (chunk.length === 0) return;
-    const left = this.buf.length - this.start;
-    if (left === 0) {
-      this.buf = chunk;
-    } else {
-      const next = new Uint8Array(left + chunk.length);
-      next.set(this.buf.subarray(this.start));
-      next.set(chunk, left);
-      this.buf = next;
-    }
-    this.start = 0;
+    this.queue.push(chunk);
   }
 
   /** The next frame, or undefined until more bytes are pushed. */
@@ -70,19 +60,10 @@ export class FrameParser {
     }
   }
 
-  private available(): number {
-    return this.buf.length - this.start;
-  }
-
-  private take(n: number): Uint8Array {
-    const out = this.buf.subarray(this.start, this.start + n);
-    this.start += n;
-    return out;
-  }
-
   private frame(): Frame | undefined {
-    if (this.available() < 8) return undefined;
-    const head = new DataView(this.buf.buffer, this.buf.byteOffset + this.start, 8);
+    if (this.queue.length < 8) return undefined;
+    const h = this.queue.peek(8);
+    const head = new DataView(h.buffer, h.byteOffset, 8);
     const first = head.getUint32(0);
     const flags = head.getUint8(4);
     const length = head.getUint32(4) & 0xffffff;
@@ -90,7 +71,7 @@ export class FrameParser {
       const streamId = first & ID_MASK;
       if (streamId === 0) fail("DATA frame on stream 0");
       if (flags & ~FLAG_FIN) fail(`DATA frame with unknown flags ${flags}`);
-      this.take(8);
+      this.queue.take(8);
       this.data = { streamId, remaining: length, fin: (flags & FLAG_FIN) !== 0 };
       return this.dataPiece(this.data);
     }
@@ -99,20 +80,19 @@ export class FrameParser {
     if (length > this.limits.maxFrameBytes) {
       fail(`control frame of ${length} bytes (max ${this.limits.maxFrameBytes})`);
     }
-    if (this.available() < 8 + length) return undefined;
-    this.take(8);
-    const payload = this.take(length);
+    if (this.queue.length < 8 + length) return undefined;
+    this.queue.take(8);
+    const payload = this.queue.take(length);
     return this.control(first & 0xffff, flags, payload) ?? this.frame();
   }
 
   private dataPiece(d: DataInProgress): Frame | undefined {
-    const n = Math.min(d.remaining, this.available());
-    if (n === 0 && d.remaining > 0) return undefined;
-    d.remaining -= n;
+    if (this.queue.length === 0 && d.remaining > 0) return undefined;
+    // Copied: the piece outlives the transport's chunk once it is queued on a stream.
+    const data = this.queue.takeSome(d.remaining).slice();
+    d.remaining -= data.length;
     const done = d.remaining === 0;
     if (done) this.data = undefined;
-    // Copied: the piece outlives this buffer once it is queued on a stream.
-    const data = this.take(n).slice();
     return { type: "data", streamId: d.streamId, fin: done && d.fin, data };
   }
 

@@ -10,6 +10,7 @@ import {
 } from "./frames.ts";
 import { FrameParser } from "./frame_parser.ts";
 import { HeaderCompressor, HeaderDecompressor } from "./header_zlib.ts";
+import { rawControl, u32s } from "./test_peer.ts";
 
 /** A compressor/parser pair as the two ends of one direction of a session. */
 function pair(limits = DEFAULT_FRAME_LIMITS) {
@@ -22,20 +23,6 @@ function pair(limits = DEFAULT_FRAME_LIMITS) {
 function drain(p: FrameParser): Frame[] {
   const out: Frame[] = [];
   for (let f = p.next(); f; f = p.next()) out.push(f);
-  return out;
-}
-
-function control(
-  type: number,
-  payload: Uint8Array,
-  opts: { flags?: number; version?: number } = {},
-) {
-  const out = new Uint8Array(8 + payload.length);
-  const v = new DataView(out.buffer);
-  v.setUint16(0, 0x8000 | (opts.version ?? 3));
-  v.setUint16(2, type);
-  v.setUint32(4, ((opts.flags ?? 0) << 24 | payload.length) >>> 0);
-  out.set(payload, 8);
   return out;
 }
 
@@ -91,7 +78,7 @@ Deno.test("every frame type round-trips, fed one byte at a time", () => {
 Deno.test("a large DATA frame is returned in pieces as it arrives, and unknown types skipped", () => {
   using t = pair();
   const big = encode.data(5, new Uint8Array(3 * 1024 * 1024).fill(7), true);
-  t.p.push(control(10, new Uint8Array(12)));
+  t.p.push(rawControl(10, new Uint8Array(12)));
   t.p.push(big.subarray(0, 100_000));
   const first = drain(t.p);
   assertEquals(first.length, 1);
@@ -120,33 +107,27 @@ function rejects(frame: Uint8Array, includes: string, limits = DEFAULT_FRAME_LIM
   assertThrows(() => t.p.next(), SpdyProtocolError, "after a protocol error");
 }
 
-function u32s(...v: number[]): Uint8Array {
-  const out = new Uint8Array(v.length * 4);
-  v.forEach((x, i) => new DataView(out.buffer).setUint32(i * 4, x >>> 0));
-  return out;
-}
-
 Deno.test("malformed control frames are protocol errors", () => {
-  rejects(control(FrameType.PING, u32s(1), { version: 2 }), "version 2");
-  rejects(control(FrameType.PING, new Uint8Array(2)), "PING frame of 2 bytes");
-  rejects(control(FrameType.PING, u32s(1), { flags: 1 }), "PING frame with flags");
-  rejects(control(FrameType.RST_STREAM, u32s(0, 5)), "on stream 0");
-  rejects(control(FrameType.RST_STREAM, u32s(1, 0)), "status 0");
-  rejects(control(FrameType.GOAWAY, u32s(1)), "GOAWAY frame of 4 bytes");
-  rejects(control(FrameType.WINDOW_UPDATE, u32s(1, 0)), "delta 0");
-  rejects(control(FrameType.SYN_STREAM, new Uint8Array(6)), "at least 10");
-  rejects(control(FrameType.SYN_REPLY, new Uint8Array(2)), "at least 4");
+  rejects(rawControl(FrameType.PING, u32s(1), { version: 2 }), "version 2");
+  rejects(rawControl(FrameType.PING, new Uint8Array(2)), "PING frame of 2 bytes");
+  rejects(rawControl(FrameType.PING, u32s(1), { flags: 1 }), "PING frame with flags");
+  rejects(rawControl(FrameType.RST_STREAM, u32s(0, 5)), "on stream 0");
+  rejects(rawControl(FrameType.RST_STREAM, u32s(1, 0)), "status 0");
+  rejects(rawControl(FrameType.GOAWAY, u32s(1)), "GOAWAY frame of 4 bytes");
+  rejects(rawControl(FrameType.WINDOW_UPDATE, u32s(1, 0)), "delta 0");
+  rejects(rawControl(FrameType.SYN_STREAM, new Uint8Array(6)), "at least 10");
+  rejects(rawControl(FrameType.SYN_REPLY, new Uint8Array(2)), "at least 4");
   rejects(encode.data(0, new Uint8Array(1)), "stream 0");
   // A length near 16 MiB is refused from the 8-byte header, before any payload arrives.
-  const huge = control(FrameType.SYN_STREAM, new Uint8Array(0));
+  const huge = rawControl(FrameType.SYN_STREAM, new Uint8Array(0));
   new DataView(huge.buffer).setUint32(4, 0xffffff);
   rejects(huge, "control frame of 16777215 bytes");
 });
 
 Deno.test("SETTINGS counts are bounded and must match the length", () => {
-  rejects(control(FrameType.SETTINGS, u32s(0xffffffff)), "4294967295 entries");
-  rejects(control(FrameType.SETTINGS, u32s(2, 7, 1)), "for 2 entries");
-  rejects(control(FrameType.SETTINGS, new Uint8Array(2)), "without a count");
+  rejects(rawControl(FrameType.SETTINGS, u32s(0xffffffff)), "4294967295 entries");
+  rejects(rawControl(FrameType.SETTINGS, u32s(2, 7, 1)), "for 2 entries");
+  rejects(rawControl(FrameType.SETTINGS, new Uint8Array(2)), "without a count");
 });
 
 function synStreamWithBlock(block: Uint8Array): Uint8Array {
@@ -157,7 +138,7 @@ function synStreamWithBlock(block: Uint8Array): Uint8Array {
     const p = new Uint8Array(10 + z.length);
     p.set(prefix.subarray(0, 10));
     p.set(z, 10);
-    return control(FrameType.SYN_STREAM, p);
+    return rawControl(FrameType.SYN_STREAM, p);
   } finally {
     c.close();
   }
@@ -180,5 +161,5 @@ Deno.test("header blocks: counts, sizes, names and duplicates are checked", () =
   rejects(synStreamWithBlock(trailing), "bytes after");
   // A decompression bomb: 8 MiB of zeros in a few KiB of frame.
   rejects(synStreamWithBlock(new Uint8Array(8 << 20)), "decompresses to more than");
-  rejects(control(FrameType.SYN_STREAM, new Uint8Array([...u32s(1, 0), 0, 0, 1, 2, 3])), "zlib");
+  rejects(rawControl(FrameType.SYN_STREAM, new Uint8Array([...u32s(1, 0), 0, 0, 1, 2, 3])), "zlib");
 });

@@ -11,13 +11,13 @@
  * one 16 KiB chunk). bin/crio grants --allow-ffi for this library's path only.
  */
 import { SpdyProtocolError } from "../../errors.ts";
+import { concatBytes } from "../../util/bytes.ts";
+import { systemLibPath } from "../../storage/libc.ts";
 import { SPDY3_DICTIONARY } from "./dictionary.ts";
 
-const ARCH_DIR: Record<string, string> = { x86_64: "x86_64", aarch64: "aarch64" };
-
-/** Debian's multiarch zlib (package zlib1g, always present: libc tools link it). */
+/** Debian's zlib (package zlib1g, always installed). */
 export function libzPath(): string {
-  return `/lib/${ARCH_DIR[Deno.build.arch] ?? Deno.build.arch}-linux-gnu/libz.so.1`;
+  return systemLibPath("libz.so.1");
 }
 
 const SYMBOLS = {
@@ -89,6 +89,33 @@ abstract class ZContext {
     return this.view.getUint32(AVAIL_OUT, true);
   }
 
+  /**
+   * Feeds one block through `step` (one deflate or inflate call) in 16 KiB output chunks until
+   * the input is used and the flush is complete; more than `maxBytes` of output throws.
+   */
+  protected pump(block: Uint8Array, maxBytes: number, step: () => number): Uint8Array<ArrayBuffer> {
+    this.checkOpen();
+    const input = pinned(block);
+    this.setInput(input);
+    const parts: Uint8Array[] = [];
+    let total = 0;
+    for (;;) {
+      const out = pinned(CHUNK);
+      this.setOutput(out);
+      const rc = step();
+      const n = CHUNK - this.availOut();
+      total += n;
+      if (total > maxBytes) {
+        throw new SpdyProtocolError(`header block decompresses to more than ${maxBytes} bytes`);
+      }
+      parts.push(out.subarray(0, n));
+      // Output space left over with all input used means the flush completed.
+      if (rc === Z_STREAM_END || (this.availIn() === 0 && this.availOut() !== 0)) break;
+      if (rc === Z_BUF_ERROR && n === 0) break;
+    }
+    return concatBytes(parts);
+  }
+
   /** Frees zlib's state; idempotent, and every later use throws. */
   close(): void {
     if (this.ended) return;
@@ -101,16 +128,6 @@ abstract class ZContext {
   }
 
   protected abstract end(): void;
-}
-
-function concat(parts: Uint8Array[], total: number): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 export class HeaderCompressor extends ZContext {
@@ -129,23 +146,11 @@ export class HeaderCompressor extends ZContext {
 
   /** Compresses one header block, flushed so that it decodes on its own given the history. */
   compress(block: Uint8Array): Uint8Array<ArrayBuffer> {
-    this.checkOpen();
-    const input = pinned(block);
-    this.setInput(input);
-    const parts: Uint8Array[] = [];
-    let total = 0;
-    for (;;) {
-      const out = pinned(CHUNK);
-      this.setOutput(out);
+    return this.pump(block, Infinity, () => {
       const rc = z().deflate(this.strm, Z_SYNC_FLUSH);
       if (rc !== Z_OK && rc !== Z_BUF_ERROR) throw new Error(`deflate failed: ${rc}`);
-      const n = CHUNK - this.availOut();
-      parts.push(out.subarray(0, n));
-      total += n;
-      // Output space left over means the flush completed.
-      if (this.availOut() !== 0 && this.availIn() === 0) break;
-    }
-    return concat(parts, total);
+      return rc;
+    });
   }
 
   protected end(): void {
@@ -166,14 +171,7 @@ export class HeaderDecompressor extends ZContext {
    * caller must drop the session.
    */
   decompress(block: Uint8Array, maxBytes: number): Uint8Array<ArrayBuffer> {
-    this.checkOpen();
-    const input = pinned(block);
-    this.setInput(input);
-    const parts: Uint8Array[] = [];
-    let total = 0;
-    for (;;) {
-      const out = pinned(CHUNK);
-      this.setOutput(out);
+    const out = this.pump(block, maxBytes, () => {
       let rc = z().inflate(this.strm, Z_SYNC_FLUSH);
       if (rc === Z_NEED_DICT) {
         const d = SPDY3_DICTIONARY;
@@ -185,19 +183,12 @@ export class HeaderDecompressor extends ZContext {
       if (rc !== Z_OK && rc !== Z_BUF_ERROR && rc !== Z_STREAM_END) {
         throw new SpdyProtocolError(`header block does not decompress (zlib ${rc})`);
       }
-      const n = CHUNK - this.availOut();
-      total += n;
-      if (total > maxBytes) {
-        throw new SpdyProtocolError(`header block decompresses to more than ${maxBytes} bytes`);
-      }
-      parts.push(out.subarray(0, n));
-      if (rc === Z_STREAM_END || (this.availIn() === 0 && this.availOut() !== 0)) break;
-      if (rc === Z_BUF_ERROR && n === 0) break;
-    }
+      return rc;
+    });
     if (this.availIn() !== 0) {
       throw new SpdyProtocolError("header block has bytes after the end of the zlib stream");
     }
-    return concat(parts, total);
+    return out;
   }
 
   protected end(): void {

@@ -18,50 +18,22 @@
  * No timers: pings and idle timeouts belong to the caller.
  */
 import { errorMessage, SpdyProtocolError } from "../../errors.ts";
-import {
-  DEFAULT_FRAME_LIMITS,
-  encode,
-  type Frame,
-  GoAwayStatus,
-  RstStatus,
-  Settings,
-} from "./frames.ts";
+import { encode, type Frame, GoAwayStatus, RstStatus, Settings } from "./frames.ts";
 import { FrameParser } from "./frame_parser.ts";
+import { FrameWriter } from "./frame_writer.ts";
 import { HeaderCompressor, HeaderDecompressor } from "./header_zlib.ts";
+import { DEFAULT_WINDOW, SendWindows } from "./send_windows.ts";
 import { SessionStream, type SpdyStream, type StreamHost } from "./stream.ts";
 
+import { DEFAULT_LIMITS, type SpdyLimits } from "./limits.ts";
+
 export type { SpdyStream } from "./stream.ts";
+export { DEFAULT_LIMITS, type SpdyLimits } from "./limits.ts";
 
 export interface SpdyTransport {
   readable: ReadableStream<Uint8Array>;
   writable: WritableStream<Uint8Array>;
 }
-
-export interface SpdyLimits {
-  /** Largest control frame payload. DATA frames are streamed in pieces and need no bound. */
-  maxFrameBytes: number;
-  /** Largest decompressed header block (zlib bomb bound). */
-  maxHeaderBlockBytes: number;
-  maxHeaders: number;
-  /** Most entries in one SETTINGS frame. */
-  maxSettings: number;
-  /** Most open streams at once; more SYN_STREAMs are refused (REFUSED_STREAM). */
-  maxStreams: number;
-  /** Unread bytes per stream before the session stops reading the transport. */
-  maxBufferedBytesPerStream: number;
-  /** The receive window we advertise, per stream and for the session. */
-  initialWindowBytes: number;
-  /** Largest DATA frame we send. */
-  maxDataFrameBytes: number;
-}
-
-export const DEFAULT_LIMITS: SpdyLimits = {
-  ...DEFAULT_FRAME_LIMITS,
-  maxStreams: 128,
-  maxBufferedBytesPerStream: 256 * 1024,
-  initialWindowBytes: 64 * 1024,
-  maxDataFrameBytes: 32 * 1024,
-};
 
 export interface SpdySessionOptions {
   limits?: Partial<SpdyLimits>;
@@ -71,9 +43,6 @@ export interface SpdySessionOptions {
   role?: "server" | "client";
 }
 
-/** SPDY's default window before any SETTINGS (both directions, stream and session). */
-const DEFAULT_WINDOW = 64 * 1024;
-const MAX_WINDOW = 0x7fffffff;
 const MAX_STREAM_ID = 0x7fffffff;
 
 interface PendingOpen {
@@ -82,9 +51,10 @@ interface PendingOpen {
   reject: (e: Error) => void;
 }
 
-export class SpdySession implements StreamHost {
+export class SpdySession {
   readonly closed: Promise<void>;
-  readonly limits: SpdyLimits;
+  private readonly limits: SpdyLimits;
+  private readonly host: StreamHost;
   private readonly onStream: SpdySessionOptions["onStream"];
   private readonly streams = new Map<number, SessionStream>();
   private readonly pending = new Map<number, PendingOpen>();
@@ -92,20 +62,17 @@ export class SpdySession implements StreamHost {
   private readonly decompressor = new HeaderDecompressor();
   private readonly parser: FrameParser;
   private readonly reader: ReadableStreamDefaultReader<Uint8Array>;
-  private readonly writer: WritableStreamDefaultWriter<Uint8Array>;
+  private readonly out: FrameWriter;
   private readonly peerParity: number;
-  private writeChain: Promise<void> = Promise.resolve();
   private nextId: number;
+  private nextPingId: number;
+  private readonly pings = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
   private lastPeerId = 0;
   private sentGoAway = false;
   private peerGoneAway = false;
   private ended = false;
-  private abortWrites = false;
-  private flowControl = false;
-  private peerInitialWindow = DEFAULT_WINDOW;
-  private sessionSendWindow = DEFAULT_WINDOW;
+  private readonly windows = new SendWindows();
   private sessionUnacked = 0;
-  private windowWaiters: (() => void)[] = [];
   private endLoop!: () => void;
   private readonly loopEnded = new Promise<void>((r) => this.endLoop = r);
 
@@ -113,11 +80,21 @@ export class SpdySession implements StreamHost {
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.onStream = options.onStream;
     const client = options.role === "client";
-    this.nextId = client ? 1 : 2;
+    this.nextId = this.nextPingId = client ? 1 : 2;
     this.peerParity = client ? 0 : 1;
     this.parser = new FrameParser(this.limits, this.decompressor);
+    this.host = {
+      maxBufferedBytes: this.limits.maxBufferedBytesPerStream,
+      sendData: (s, data, fin) => this.sendData(s, data, fin),
+      sendReset: (s, status) => this.sendReset(s, status),
+      consumed: (s, bytes) => this.consumed(s, bytes),
+      streamDone: (s) => this.streamDone(s),
+    };
     this.reader = transport.readable.getReader();
-    this.writer = transport.writable.getWriter();
+    this.out = new FrameWriter(
+      transport.writable.getWriter(),
+      () => this.shutdown(new SpdyProtocolError("connection lost"), true),
+    );
     const settings = [
       { flags: 0, id: Settings.MAX_CONCURRENT_STREAMS, value: this.limits.maxStreams },
       { flags: 0, id: Settings.INITIAL_WINDOW_SIZE, value: this.limits.initialWindowBytes },
@@ -126,10 +103,6 @@ export class SpdySession implements StreamHost {
     const extra = this.limits.initialWindowBytes - DEFAULT_WINDOW;
     if (extra > 0) this.sendQuiet(encode.windowUpdate(0, extra));
     this.closed = this.run();
-  }
-
-  get maxBufferedBytes(): number {
-    return this.limits.maxBufferedBytesPerStream;
   }
 
   openStream(headers: Record<string, string>, options?: { fin?: boolean }): Promise<SpdyStream> {
@@ -142,8 +115,8 @@ export class SpdySession implements StreamHost {
     const id = this.nextId;
     this.nextId += 2;
     const lower = new Map(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
-    const stream = new SessionStream(id, lower, this, {
-      sendWindow: this.peerInitialWindow,
+    const stream = new SessionStream(id, lower, this.host, {
+      sendWindow: this.windows.initial,
       localClosed: options?.fin,
     });
     this.streams.set(id, stream);
@@ -167,31 +140,39 @@ export class SpdySession implements StreamHost {
     return this.closed;
   }
 
-  // --- StreamHost ---
+  /**
+   * Sends a PING and resolves when the peer echoes it (a keepalive for the caller to schedule);
+   * rejects if the session ends first.
+   */
+  ping(): Promise<void> {
+    if (this.ended) return Promise.reject(new SpdyProtocolError("session closed"));
+    const id = this.nextPingId;
+    // Ids are 32 bits; after a wrap, start again from the first id of our parity.
+    this.nextPingId = id + 2 > 0xffffffff ? 2 - (id & 1) : id + 2;
+    return new Promise((resolve, reject) => {
+      this.pings.set(id, { resolve, reject });
+      this.sendQuiet(encode.ping(id));
+    });
+  }
 
-  async sendData(s: SessionStream, data: Uint8Array, fin: boolean): Promise<void> {
+  // --- what streams ask of the session ---
+
+  private async sendData(s: SessionStream, data: Uint8Array, fin: boolean): Promise<void> {
     let off = 0;
     do {
-      let n = Math.min(data.length - off, this.limits.maxDataFrameBytes);
-      while (n > 0 && this.flowControl && Math.min(s.sendWindow, this.sessionSendWindow) <= 0) {
-        this.checkWritable(s);
-        await new Promise<void>((r) => this.windowWaiters.push(r));
-      }
-      this.checkWritable(s);
-      if (this.flowControl) n = Math.min(n, s.sendWindow, this.sessionSendWindow);
-      s.sendWindow -= n;
-      this.sessionSendWindow -= n;
+      const want = Math.min(data.length - off, this.limits.maxDataFrameBytes);
+      const n = await this.windows.take(s, want, () => this.checkWritable(s));
       const last = off + n === data.length;
       await this.send(encode.data(s.id, data.subarray(off, off + n), fin && last));
       off += n;
     } while (off < data.length);
   }
 
-  sendReset(s: SessionStream, status: number): void {
+  private sendReset(s: SessionStream, status: number): void {
     if (!this.ended) this.sendQuiet(encode.rstStream(s.id, status));
   }
 
-  consumed(s: SessionStream, bytes: number): void {
+  private consumed(s: SessionStream, bytes: number): void {
     if (this.ended || s.isEnded || s.remoteClosed) return;
     s.unacked += bytes;
     if (s.unacked >= this.limits.initialWindowBytes / 2) {
@@ -200,9 +181,9 @@ export class SpdySession implements StreamHost {
     }
   }
 
-  streamDone(s: SessionStream): void {
+  private streamDone(s: SessionStream): void {
     this.streams.delete(s.id);
-    this.wakeWriters();
+    this.windows.wake();
     if ((this.sentGoAway || this.peerGoneAway) && this.streams.size === 0 && !this.ended) {
       this.shutdown(new SpdyProtocolError("session closed"), false);
     }
@@ -266,8 +247,9 @@ export class SpdySession implements StreamHost {
       case "settings":
         return this.onSettings(f.entries);
       case "ping":
-        // Ours (our parity) are only ever answers, and we send none.
-        if ((f.id & 1) === this.peerParity) this.sendQuiet(encode.ping(f.id));
+        if ((f.id & 1) === this.peerParity) return this.sendQuiet(encode.ping(f.id));
+        this.pings.get(f.id)?.resolve();
+        this.pings.delete(f.id);
         return;
       case "goaway":
         return this.onGoAway(f.lastGoodStreamId);
@@ -290,8 +272,8 @@ export class SpdySession implements StreamHost {
     if (this.sentGoAway || this.streams.size >= this.limits.maxStreams) {
       return refuse(RstStatus.REFUSED_STREAM);
     }
-    const stream = new SessionStream(f.streamId, f.headers, this, {
-      sendWindow: this.peerInitialWindow,
+    const stream = new SessionStream(f.streamId, f.headers, this.host, {
+      sendWindow: this.windows.initial,
       remoteClosed: f.fin,
       localClosed: f.unidirectional,
     });
@@ -334,33 +316,18 @@ export class SpdySession implements StreamHost {
 
   private onSettings(entries: { id: number; value: number }[]): void {
     for (const e of entries) {
-      if (e.id !== Settings.INITIAL_WINDOW_SIZE) continue;
-      if (e.value > MAX_WINDOW) throw new SpdyProtocolError(`initial window ${e.value}`);
-      const delta = e.value - this.peerInitialWindow;
-      this.peerInitialWindow = e.value;
-      for (const s of this.streams.values()) s.sendWindow += delta;
-      this.flowControl = true;
+      if (e.id === Settings.INITIAL_WINDOW_SIZE) {
+        this.windows.setInitial(e.value, this.streams.values());
+      }
     }
-    this.wakeWriters();
   }
 
   private onWindowUpdate(id: number, delta: number): void {
-    this.flowControl = true;
-    if (id === 0) {
-      this.sessionSendWindow += delta;
-      if (this.sessionSendWindow > MAX_WINDOW) {
-        throw new SpdyProtocolError("session window overflow");
-      }
-    } else {
-      const s = this.streams.get(id);
-      if (!s) return;
-      s.sendWindow += delta;
-      if (s.sendWindow > MAX_WINDOW) {
-        this.sendReset(s, RstStatus.FLOW_CONTROL_ERROR);
-        s.fail(new SpdyProtocolError(`stream ${id} window overflow`));
-      }
+    const s = this.streams.get(id);
+    if (!this.windows.update(s, id === 0, delta) && s) {
+      this.sendReset(s, RstStatus.FLOW_CONTROL_ERROR);
+      s.fail(new SpdyProtocolError(`stream ${id} window overflow`));
     }
-    this.wakeWriters();
   }
 
   private onGoAway(lastGood: number): void {
@@ -382,56 +349,35 @@ export class SpdySession implements StreamHost {
     if (s.isEnded) throw new SpdyProtocolError(`stream ${s.id} has ended`);
   }
 
-  private wakeWriters(): void {
-    for (const w of this.windowWaiters.splice(0)) w();
-  }
-
   private send(bytes: Uint8Array): Promise<void> {
-    if (this.abortWrites) return Promise.reject(new SpdyProtocolError("session closed"));
-    const p = this.writeChain.then(() => {
-      if (this.abortWrites) throw new SpdyProtocolError("session closed");
-      return this.writer.write(bytes);
-    });
-    this.writeChain = p.catch(() => {
-      // The transport is broken: nothing more can be said to this peer.
-      this.shutdown(new SpdyProtocolError("connection lost"), true);
-    });
-    return p;
+    return this.out.send(bytes);
   }
 
   private sendQuiet(bytes: Uint8Array): void {
-    this.send(bytes).catch(() => {});
+    this.out.sendQuiet(bytes);
   }
 
   private goAway(status: number): void {
-    if (this.sentGoAway || this.abortWrites) return;
+    if (this.sentGoAway || this.out.isAborted) return;
     this.sentGoAway = true;
     this.sendQuiet(encode.goaway(this.lastPeerId, status));
   }
 
   /** Ends every stream and the read loop; `now` also drops frames not yet written. */
   private shutdown(reason: Error, now: boolean): void {
-    if (now && !this.abortWrites) {
-      this.abortWrites = true;
-      // Also rejects a write the peer never reads, so the close cannot hang on it.
-      this.writer.abort().catch(() => {});
-    }
+    if (now) this.out.abort();
     if (this.ended) return;
     this.ended = true;
-    for (const p of this.pending.values()) p.reject(reason);
+    for (const p of [...this.pending.values(), ...this.pings.values()]) p.reject(reason);
     this.pending.clear();
+    this.pings.clear();
     for (const s of [...this.streams.values()]) s.fail(reason);
-    this.wakeWriters();
+    this.windows.wake();
     this.endLoop();
   }
 
   private async finishTransport(): Promise<void> {
-    // After an abort, a write the peer never reads stays pending until the caller drops the
-    // connection (the WritableStream waits for it before aborting); nothing here waits for it.
-    if (!this.abortWrites) {
-      await this.writeChain;
-      await this.writer.close().catch(() => {});
-    }
+    await this.out.finish();
     await this.reader.cancel().catch(() => {});
     this.compressor.close();
     this.decompressor.close();

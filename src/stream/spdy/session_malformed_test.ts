@@ -6,23 +6,7 @@ import { assert, assertEquals, assertRejects } from "../../testing/asserts.ts";
 import { SpdyProtocolError } from "../../errors.ts";
 import { encode, encodeHeaderBlock, FrameType, GoAwayStatus } from "./frames.ts";
 import { SpdySession, type SpdyStream } from "./session.ts";
-import { pipePair, RawPeer, readAll } from "./test_peer.ts";
-
-function u32s(...v: number[]): Uint8Array {
-  const out = new Uint8Array(v.length * 4);
-  v.forEach((x, i) => new DataView(out.buffer).setUint32(i * 4, x >>> 0));
-  return out;
-}
-
-function control(type: number, payload: Uint8Array, version = 3): Uint8Array {
-  const out = new Uint8Array(8 + payload.length);
-  const v = new DataView(out.buffer);
-  v.setUint16(0, 0x8000 | version);
-  v.setUint16(2, type);
-  v.setUint32(4, payload.length);
-  out.set(payload, 8);
-  return out;
-}
+import { pipePair, rawControl, RawPeer, readAll, u32s } from "./test_peer.ts";
 
 /** A SYN_STREAM whose header block is `block`, compressed by the peer's own context. */
 function synWithBlock(peer: RawPeer, id: number, block: Uint8Array): Uint8Array {
@@ -30,7 +14,7 @@ function synWithBlock(peer: RawPeer, id: number, block: Uint8Array): Uint8Array 
   const p = new Uint8Array(10 + z.length);
   p.set(u32s(id, 0).subarray(0, 8));
   p.set(z, 10);
-  return control(FrameType.SYN_STREAM, p);
+  return rawControl(FrameType.SYN_STREAM, p);
 }
 
 /**
@@ -60,14 +44,20 @@ async function expectSessionError(bad: (peer: RawPeer) => Uint8Array, what: stri
 }
 
 Deno.test("malformed frames end the session with GOAWAY PROTOCOL_ERROR", async () => {
-  await expectSessionError(() => control(FrameType.PING, u32s(1), 2), "bad version");
+  await expectSessionError(
+    () => rawControl(FrameType.PING, u32s(1), { version: 2 }),
+    "bad version",
+  );
   await expectSessionError(() => {
-    const f = control(FrameType.SETTINGS, new Uint8Array(0));
+    const f = rawControl(FrameType.SETTINGS, new Uint8Array(0));
     new DataView(f.buffer).setUint32(4, 0xffffff);
     return f;
   }, "huge length");
-  await expectSessionError(() => control(FrameType.SETTINGS, u32s(0x7fffffff)), "settings count");
-  await expectSessionError(() => control(FrameType.RST_STREAM, u32s(1)), "short RST_STREAM");
+  await expectSessionError(
+    () => rawControl(FrameType.SETTINGS, u32s(0x7fffffff)),
+    "settings count",
+  );
+  await expectSessionError(() => rawControl(FrameType.RST_STREAM, u32s(1)), "short RST_STREAM");
   await expectSessionError((p) => synWithBlock(p, 3, u32s(5000)), "too many headers");
   await expectSessionError((p) => {
     const b = encodeHeaderBlock([["host", "x"]]);
@@ -93,7 +83,10 @@ Deno.test("malformed frames end the session with GOAWAY PROTOCOL_ERROR", async (
     "data on a never-opened stream",
   );
   await expectSessionError(() => encode.data(0, new Uint8Array(3)), "data on stream 0");
-  await expectSessionError(() => control(FrameType.WINDOW_UPDATE, u32s(0, 0x7fffffff)), "overflow");
+  await expectSessionError(
+    () => rawControl(FrameType.WINDOW_UPDATE, u32s(0, 0x7fffffff)),
+    "overflow",
+  );
 });
 
 Deno.test("a frame cut off by the peer's close ends the session without GOAWAY", async () => {

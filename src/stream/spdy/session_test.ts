@@ -2,20 +2,10 @@ import { assert, assertEquals, assertRejects } from "../../testing/asserts.ts";
 import { SpdyProtocolError } from "../../errors.ts";
 import { encode, RstStatus } from "./frames.ts";
 import { SpdySession, type SpdyStream } from "./session.ts";
-import { pipePair, RawPeer, readAll } from "./test_peer.ts";
+import { echo, pipePair, RawPeer, readAll } from "./test_peer.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
-
-/** Server side: echoes every stream's data back, with the stream's "streamtype" as a prefix. */
-function echo(stream: SpdyStream): boolean {
-  (async () => {
-    await stream.write(enc.encode(`${stream.headers.get("streamtype")}:`));
-    for await (const chunk of stream.readable) await stream.write(chunk);
-    await stream.close();
-  })().catch(() => {});
-  return true;
-}
 
 function sessions(serverLimits = {}, clientLimits = {}) {
   const { a, b, wire } = pipePair();
@@ -169,4 +159,14 @@ Deno.test("close() sends GOAWAY and waits for open streams; now:true does not", 
   await two.server.close({ now: true });
   await assertRejects(() => readAll(t.readable), SpdyProtocolError);
   await two.client.closed;
+});
+
+Deno.test("ping() resolves on the peer's echo and rejects once the session is gone", async () => {
+  const { server, client } = sessions();
+  await client.ping();
+  await server.ping();
+  await Promise.all([server.ping(), server.ping(), client.ping()]);
+  await client.close();
+  await server.closed;
+  await assertRejects(() => server.ping(), SpdyProtocolError, "closed");
 });

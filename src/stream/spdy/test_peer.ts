@@ -6,7 +6,8 @@
 import { DEFAULT_FRAME_LIMITS, encode, type Frame } from "./frames.ts";
 import { FrameParser } from "./frame_parser.ts";
 import { HeaderCompressor, HeaderDecompressor } from "./header_zlib.ts";
-import type { SpdyTransport } from "./session.ts";
+import type { SpdyStream, SpdyTransport } from "./session.ts";
+import { concatBytes } from "../../util/bytes.ts";
 
 /** Two transports joined back to back; `wire` counts bytes each way. */
 export function pipePair(): {
@@ -34,12 +35,37 @@ export function pipePair(): {
 export async function readAll(r: ReadableStream<Uint8Array>): Promise<Uint8Array> {
   const parts: Uint8Array[] = [];
   for await (const p of r) parts.push(p);
-  const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
+  return concatBytes(parts);
+}
+
+/** Server behaviour for tests: echoes a stream's data back after its "streamtype" and ":". */
+export function echo(stream: SpdyStream): boolean {
+  (async () => {
+    await stream.write(new TextEncoder().encode(`${stream.headers.get("streamtype")}:`));
+    for await (const chunk of stream.readable) await stream.write(chunk);
+    await stream.close();
+  })().catch(() => {});
+  return true;
+}
+
+export function u32s(...v: number[]): Uint8Array {
+  const out = new Uint8Array(v.length * 4);
+  v.forEach((x, i) => new DataView(out.buffer).setUint32(i * 4, x >>> 0));
+  return out;
+}
+
+/** A control frame with any version, flags and payload, checked or not. */
+export function rawControl(
+  type: number,
+  payload: Uint8Array,
+  opts: { flags?: number; version?: number } = {},
+): Uint8Array {
+  const out = new Uint8Array(8 + payload.length);
+  const v = new DataView(out.buffer);
+  v.setUint16(0, 0x8000 | (opts.version ?? 3));
+  v.setUint16(2, type);
+  v.setUint32(4, ((opts.flags ?? 0) << 24 | payload.length) >>> 0);
+  out.set(payload, 8);
   return out;
 }
 
