@@ -151,8 +151,9 @@ export function daemonPermissions(p: PermissionInputs): string[] {
     `--allow-write=${uniq([...owned, ...containerWrites]).join(",")}`,
     "--allow-net",
     `--deny-net=${DENY_NET.join(",")}`,
-    // Layer extraction calls lchown/utimensat/lsetxattr/mknod in libc; SPDY header compression
-    // needs zlib's dictionary support, which node:zlib's deflate lacks under Deno.
+    // libc: layer extraction (lchown/utimensat/lsetxattr/mknod), conmon's attach socket
+    // (socket/connect/recv/send) and port-forward's setns on a worker thread; zlib: SPDY header
+    // compression needs its dictionary support, which node:zlib's deflate lacks under Deno.
     `--allow-ffi=${libcPath()},${libzPath()}`,
     `--allow-env=${ENV.join(",")}`,
     "--allow-sys=hostname,osRelease,uid,gid,loadavg,networkInterfaces,systemMemoryInfo",

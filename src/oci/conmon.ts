@@ -95,7 +95,8 @@ export interface StartedConmon {
 
 const decode = (b: Uint8Array | undefined) => (b ? new TextDecoder().decode(b).trim() : "");
 
-async function readPid(host: OciHost, path: string): Promise<number | undefined> {
+/** The pid in a pidfile (conmon's, the runtime's); undefined while absent or partly written. */
+export async function readPid(host: OciHost, path: string): Promise<number | undefined> {
   const text = decode(await host.readFile(path, 64));
   return /^\d+$/.test(text) ? Number(text) : undefined;
 }

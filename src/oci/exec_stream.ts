@@ -6,13 +6,17 @@
  * returns as soon as the exec'd process exits even if a background child holds the output.
  *
  * Why conmon for every exec and not `runc exec` for the non-tty case: Deno cannot hand a child a
- * pty (nor any fd but stdio), so tty exec needs conmon anyway; one path serves both; conmon's
- * subreaping means a left-behind background child cannot keep the session open; and the start
- * cost is the same order (measured in exec_stream_integration_test.ts: conmon + runc ≈ a bare
- * `runc exec` plus a few ms, both dominated by runc itself).
+ * pty (nor any fd but stdio), so tty exec needs conmon anyway; one path serves both; and conmon's
+ * subreaping means a background child left holding the output cannot keep the session open (a
+ * non-detached `runc exec` waits for it, the hang exec_sync.ts avoids the same way). The price is
+ * start latency, measured by stream_integration_test.ts (median start-to-exit of `true`, 2-core
+ * VM shared with other jobs): conmon + runc 175 ms vs bare `runc exec` 82 ms; conmon + crun
+ * 140-200 ms vs bare `crun exec` 40 ms. Of that, conmon's own start until its socket listens is
+ * 12-45 ms; the rest is `runtime exec -d` and the exit handshake. Acceptable for interactive
+ * sessions; ExecSync (probes) has its own path.
  */
 import { InternalError } from "../errors.ts";
-import { runtimeLogError } from "./conmon.ts";
+import { readPid, runtimeLogError } from "./conmon.ts";
 import { killTree } from "./exec_sync.ts";
 import type { OciHost } from "./host.ts";
 import type { OciProcess } from "./spec/types.ts";
@@ -84,11 +88,6 @@ export function startFailureCode(reason: string): number {
 
 const decoder = new TextDecoder();
 
-async function readPid(host: OciHost, path: string): Promise<number | undefined> {
-  const text = decoder.decode(await host.readFile(path, 64) ?? new Uint8Array()).trim();
-  return /^\d+$/.test(text) ? Number(text) : undefined;
-}
-
 export async function runExecStream(
   host: OciHost,
   stream: StreamHost,
@@ -143,9 +142,11 @@ async function waitAttachReady(
   const abort = new AbortController();
   const ms = o.startTimeoutMs ?? 30_000;
   const timer = host.sleep(ms, abort.signal).then(() => "timeout" as const);
+  let onAbort = () => {};
   const aborted = new Promise<"aborted">((resolve) => {
-    if (o.io.signal?.aborted) resolve("aborted");
-    o.io.signal?.addEventListener("abort", () => resolve("aborted"), { once: true });
+    onAbort = () => resolve("aborted");
+    if (o.io.signal?.aborted) onAbort();
+    o.io.signal?.addEventListener("abort", onAbort, { once: true });
   });
   try {
     const first = await Promise.race([
@@ -166,5 +167,6 @@ async function waitAttachReady(
     );
   } finally {
     abort.abort();
+    o.io.signal?.removeEventListener("abort", onAbort);
   }
 }

@@ -7,7 +7,7 @@
  * whole exec process tree is killed.
  */
 import { DeadlineExceededError, InternalError } from "../errors.ts";
-import { runtimeLogError } from "./conmon.ts";
+import { readPid, runtimeLogError } from "./conmon.ts";
 import { parseCriLog } from "./cri_log.ts";
 import type { OciHost } from "./host.ts";
 
@@ -40,11 +40,6 @@ export async function killTree(host: OciHost, pid: number): Promise<void> {
   for (let pass = 0; pass < 2; pass++) {
     await host.kill([pid, ...(await descendants(host, pid))], "SIGKILL");
   }
-}
-
-async function readPid(host: OciHost, path: string): Promise<number | undefined> {
-  const text = new TextDecoder().decode(await host.readFile(path, 64) ?? new Uint8Array()).trim();
-  return /^\d+$/.test(text) ? Number(text) : undefined;
 }
 
 export interface ExecSyncFiles {

@@ -6,7 +6,7 @@
  */
 import { FailedPreconditionError, InternalError, UnavailableError } from "../errors.ts";
 import type { Logger } from "../log.ts";
-import { bundleFiles, startConmon, type StartedConmon } from "./conmon.ts";
+import { bundleFiles, readPid, startConmon, type StartedConmon } from "./conmon.ts";
 import { type ExecSyncResult, runExecSync } from "./exec_sync.ts";
 import { runExecStream } from "./exec_stream.ts";
 import { denoHost, type OciHost } from "./host.ts";
@@ -369,9 +369,4 @@ export class OciRuntime {
 
 function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
-}
-
-async function readPid(host: OciHost, path: string): Promise<number | undefined> {
-  const text = decoder.decode(await host.readFile(path, 64) ?? new Uint8Array()).trim();
-  return /^\d+$/.test(text) ? Number(text) : undefined;
 }

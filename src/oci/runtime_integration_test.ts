@@ -9,29 +9,24 @@ import { assert, assertEquals, assertRejects } from "../testing/asserts.ts";
 import { DeadlineExceededError, InternalError } from "../errors.ts";
 import { busyboxRootfs } from "../testing/busybox_rootfs.ts";
 import {
+  cleanup,
+  CONMON,
   fds,
+  has,
+  isRoot,
+  newEnv,
   type OciTestEnv as Env,
   processesWith,
   readLog,
+  RUNTIMES,
   spec,
   waitFor,
 } from "../testing/oci_fixture.ts";
 import { gatherHostFacts } from "./host_facts.ts";
 import { readSpecialFile } from "./host.ts";
 import { OciRuntime } from "./runtime.ts";
-import type { HostFacts } from "./spec/build.ts";
 import { MAX_EXEC_SYNC_OUTPUT } from "./exec_sync.ts";
 
-const RUNTIMES: Record<string, string> = { runc: "/usr/sbin/runc", crun: "/usr/bin/crun" };
-const CONMON = "/usr/bin/conmon";
-const isRoot = Deno.uid() === 0;
-const has = (p: string) => {
-  try {
-    return Deno.statSync(p).isFile;
-  } catch {
-    return false;
-  }
-};
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
 
 async function leakCheck(env: Env, baselineFds: string[]) {
@@ -188,40 +183,6 @@ async function timing(env: Env, n: number): Promise<{ median: number; min: numbe
   return { median: times[Math.floor(n / 2)], min: times[0] };
 }
 
-function newEnv(name: string, tmp: string, facts: HostFacts, rootfs: string): Env {
-  const runtimeRoot = `${tmp}/runtime-root`;
-  return {
-    tmp,
-    name,
-    facts,
-    runtimeRoot,
-    rootfs,
-    ids: [],
-    runtime: new OciRuntime({
-      name,
-      runtimePath: RUNTIMES[name],
-      runtimeRoot,
-      conmonPath: CONMON,
-      conmonEnv: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
-      exitsDir: `${tmp}/exits`,
-      attachSocketDir: `${tmp}/attach`,
-      cgroupManager: "cgroupfs",
-      logSizeMax: -1,
-      killTimeoutMs: 10_000,
-    }),
-  };
-}
-
-/** Whatever a failed assertion left running goes before the directory does. */
-async function cleanup(env: Env | undefined, tmp: string) {
-  for (const id of env?.ids ?? []) {
-    const bundle = `${tmp}/bundles/${id}`;
-    await env!.runtime.stop(id, { bundle, timeoutSeconds: 0 }).catch(() => {});
-    await env!.runtime.delete(id).catch(() => {});
-  }
-  await Deno.remove(tmp, { recursive: true });
-}
-
 for (const name of Object.keys(RUNTIMES)) {
   Deno.test({
     name: `conmon + ${name}: create, start, log, exec-sync, stop, delete, then nothing leaks`,
@@ -232,7 +193,7 @@ for (const name of Object.keys(RUNTIMES)) {
       try {
         const facts = await gatherHostFacts({ runtimePath: RUNTIMES[name] });
         const baselineFds = await fds();
-        env = newEnv(name, tmp, facts, await busyboxRootfs(tmp));
+        env = newEnv(name, tmp, { facts, rootfs: await busyboxRootfs(tmp) });
         await lifecycle(env);
         await failedCreate(env);
         const t = await timing(env, 5);

@@ -7,20 +7,21 @@
  */
 import { assert, assertEquals, assertStringIncludes } from "../testing/asserts.ts";
 import { busyboxRootfs } from "../testing/busybox_rootfs.ts";
-import { fds, type OciTestEnv, processesWith, spec, waitFor } from "../testing/oci_fixture.ts";
+import {
+  cleanup,
+  CONMON,
+  fds,
+  has,
+  newEnv,
+  type OciTestEnv,
+  processesWith,
+  RUNTIMES,
+  spec,
+  waitFor,
+} from "../testing/oci_fixture.ts";
 import { gatherHostFacts } from "./host_facts.ts";
-import { OciRuntime } from "./runtime.ts";
 import type { StreamIO, TerminalSize } from "./stream_io.ts";
 
-const RUNTIMES: Record<string, string> = { runc: "/usr/sbin/runc", crun: "/usr/bin/crun" };
-const CONMON = "/usr/bin/conmon";
-const has = (p: string) => {
-  try {
-    return Deno.statSync(p).isFile;
-  } catch {
-    return false;
-  }
-};
 const encoder = new TextEncoder();
 
 /** A writable that keeps what it gets. */
@@ -48,31 +49,6 @@ function source<T>() {
       } catch { /* already cancelled by the session */ }
     },
   };
-}
-
-function newEnv(name: string, tmp: string, rootfs: string, facts: OciTestEnv["facts"]) {
-  const runtimeRoot = `${tmp}/runtime-root`;
-  const env: OciTestEnv = {
-    tmp,
-    name,
-    facts,
-    runtimeRoot,
-    rootfs,
-    ids: [],
-    runtime: new OciRuntime({
-      name,
-      runtimePath: RUNTIMES[name],
-      runtimeRoot,
-      conmonPath: CONMON,
-      conmonEnv: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
-      exitsDir: `${tmp}/exits`,
-      attachSocketDir: `${tmp}/attach`,
-      cgroupManager: "cgroupfs",
-      logSizeMax: -1,
-      killTimeoutMs: 10_000,
-    }),
-  };
-  return env;
 }
 
 async function startContainer(
@@ -196,6 +172,27 @@ async function attachChecks(env: OciTestEnv): Promise<void> {
   }
 }
 
+/** Median start-to-exit of `true`: through conmon, and as a bare `runtime exec` for comparison. */
+async function latency(env: OciTestEnv, id: string, bundle: string) {
+  const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const viaConmon: number[] = [], bare: number[] = [];
+  const processFile = `${env.tmp}/bare-process.json`;
+  const spec = JSON.parse(await Deno.readTextFile(`${bundle}/config.json`));
+  await Deno.writeTextFile(processFile, JSON.stringify({ ...spec.process, args: ["true"] }));
+  for (let i = 0; i < 7; i++) {
+    let t0 = performance.now();
+    await env.runtime.execStream(id, { bundle, cmd: ["true"], io: { tty: false } });
+    viaConmon.push(performance.now() - t0);
+    t0 = performance.now();
+    const args = [`--root=${env.runtimeRoot}`, "exec", "--process", processFile, id];
+    const r = await new Deno.Command(RUNTIMES[env.name], { args, stdout: "null" }).output();
+    assertEquals(r.code, 0);
+    bare.push(performance.now() - t0);
+  }
+  return `exec start-to-exit median: conmon ${median(viaConmon).toFixed(0)} ms, bare ` +
+    `${env.name} exec ${median(bare).toFixed(0)} ms`;
+}
+
 async function manyExecs(env: OciTestEnv, id: string, bundle: string, n: number) {
   const t0 = performance.now();
   for (let i = 0; i < n; i++) {
@@ -213,15 +210,6 @@ async function manyExecs(env: OciTestEnv, id: string, bundle: string, n: number)
   return (performance.now() - t0) / n;
 }
 
-async function cleanup(env: OciTestEnv | undefined, tmp: string) {
-  for (const id of env?.ids ?? []) {
-    const bundle = `${tmp}/bundles/${id}`;
-    await env!.runtime.stop(id, { bundle, timeoutSeconds: 0 }).catch(() => {});
-    await env!.runtime.delete(id).catch(() => {});
-  }
-  await Deno.remove(tmp, { recursive: true });
-}
-
 for (const name of Object.keys(RUNTIMES)) {
   Deno.test({
     name: `streaming exec and attach through conmon + ${name}, then nothing leaks`,
@@ -232,9 +220,9 @@ for (const name of Object.keys(RUNTIMES)) {
       try {
         const facts = await gatherHostFacts({ runtimePath: RUNTIMES[name] });
         const baseline = await fds();
-        env = newEnv(name, tmp, await busyboxRootfs(tmp), facts);
+        env = newEnv(name, tmp, { facts, rootfs: await busyboxRootfs(tmp) });
         const { id, bundle } = await startContainer(env, ["sleep", "1000"]);
-        const report = await execChecks(env, id, bundle);
+        const report = `${await execChecks(env, id, bundle)}; ${await latency(env, id, bundle)}`;
         await attachChecks(env);
         const perExec = await manyExecs(env, id, bundle, 100);
         await env.runtime.stop(id, { bundle, timeoutSeconds: 0 });

@@ -9,12 +9,23 @@ import {
   SecurityProfile_ProfileType,
 } from "../cri/gen/api.ts";
 import { HELPER_BINARIES } from "../oci/host.ts";
-import type { OciRuntime } from "../oci/runtime.ts";
+import { OciRuntime } from "../oci/runtime.ts";
 import { buildContainerSpec, type HostFacts } from "../oci/spec/build.ts";
 import { minMemoryBytes } from "../oci/spec/resources.ts";
 import { resolveHostInputs } from "../oci/spec_inputs.ts";
 
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
+
+export const RUNTIMES: Record<string, string> = { runc: "/usr/sbin/runc", crun: "/usr/bin/crun" };
+export const CONMON = "/usr/bin/conmon";
+export const isRoot = Deno.uid() === 0;
+export const has = (p: string) => {
+  try {
+    return Deno.statSync(p).isFile;
+  } catch {
+    return false;
+  }
+};
 
 export interface OciTestEnv {
   tmp: string;
@@ -122,4 +133,43 @@ export async function processesWith(
     } else if (m[3].includes(needle)) live.push(Number(m[1]));
   }
   return { live, zombies };
+}
+
+/** A runtime of the test's own: root, exits and attach sockets under tmp. */
+export function newEnv(
+  name: string,
+  tmp: string,
+  o: { facts: HostFacts; rootfs: string },
+): OciTestEnv {
+  const runtimeRoot = `${tmp}/runtime-root`;
+  return {
+    tmp,
+    name,
+    facts: o.facts,
+    runtimeRoot,
+    rootfs: o.rootfs,
+    ids: [],
+    runtime: new OciRuntime({
+      name,
+      runtimePath: RUNTIMES[name],
+      runtimeRoot,
+      conmonPath: CONMON,
+      conmonEnv: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
+      exitsDir: `${tmp}/exits`,
+      attachSocketDir: `${tmp}/attach`,
+      cgroupManager: "cgroupfs",
+      logSizeMax: -1,
+      killTimeoutMs: 10_000,
+    }),
+  };
+}
+
+/** Whatever a failed assertion left running goes before the directory does. */
+export async function cleanup(env: OciTestEnv | undefined, tmp: string) {
+  for (const id of env?.ids ?? []) {
+    const bundle = `${tmp}/bundles/${id}`;
+    await env!.runtime.stop(id, { bundle, timeoutSeconds: 0 }).catch(() => {});
+    await env!.runtime.delete(id).catch(() => {});
+  }
+  await Deno.remove(tmp, { recursive: true });
 }

@@ -14,11 +14,13 @@ const SYMBOLS = {
   connect: { parameters: ["i32", "buffer", "u32"], result: "i32" },
   recv: { parameters: ["i32", "buffer", "usize", "i32"], result: "isize", nonblocking: true },
   send: { parameters: ["i32", "buffer", "usize", "i32"], result: "isize", nonblocking: true },
+  setsockopt: { parameters: ["i32", "i32", "i32", "buffer", "u32"], result: "i32" },
   shutdown: { parameters: ["i32", "i32"], result: "i32" },
   close: { parameters: ["i32"], result: "i32" },
   open: { parameters: ["buffer", "i32"], result: "i32" },
   setns: { parameters: ["i32", "i32"], result: "i32" },
   __errno_location: { parameters: [], result: "pointer" },
+  memcpy: { parameters: ["buffer", "pointer", "usize"], result: "pointer" },
 } as const;
 
 type Lib = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
@@ -41,10 +43,15 @@ const SHUT_RDWR = 2;
 /** A peer that went away must not SIGPIPE the daemon. */
 const MSG_NOSIGNAL = 0x4000;
 
-/** errno of the last synchronous call on this thread. */
+/**
+ * errno of the last synchronous call on this thread. Copied out by memcpy: Deno's pointer views
+ * need an unscoped --allow-ffi, and the daemon's is scoped to libc.
+ */
 export function errno(): number {
-  const p = socketLibc().__errno_location();
-  return p ? new Deno.UnsafePointerView(p).getInt32() : 0;
+  const c = socketLibc();
+  const out = new Int32Array(1);
+  c.memcpy(new Uint8Array(out.buffer), c.__errno_location(), 4n);
+  return out[0];
 }
 
 /** What a connection to a peer offers; FdSocket is the real one, tests pass fakes. */

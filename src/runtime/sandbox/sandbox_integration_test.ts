@@ -11,7 +11,7 @@ import {
   assertStringIncludes,
 } from "../../testing/asserts.ts";
 import { defaultConfig } from "../../config/options.ts";
-import { InvalidArgumentError } from "../../errors.ts";
+import { InvalidArgumentError, UnavailableError } from "../../errors.ts";
 import { Logger } from "../../log.ts";
 import { parseCniConfig } from "../../net/cni_config.ts";
 import { hostMountPoints } from "../../util/mountinfo.ts";
@@ -210,6 +210,64 @@ Deno.test({
       }
       assertEquals(t.sb.service.list(), []);
     } finally {
+      await t.finish();
+    }
+  },
+});
+
+/** One port-forward connection through an echo server in the pod's network namespace. */
+async function forwardOnce(t: Awaited<ReturnType<typeof setup>>, id: string, port: number) {
+  const client = new TransformStream<Uint8Array, Uint8Array>();
+  const back = new TransformStream<Uint8Array, Uint8Array>();
+  const done = t.sb.service.portForward(id, {
+    port,
+    conn: { readable: client.readable, writable: back.writable },
+  });
+  const answer = new Response(back.readable).text();
+  answer.catch(() => {}); // a failed dial aborts it below
+  const w = client.writable.getWriter();
+  // The writes wait for the forwarder to read them; a failed dial never does.
+  w.write(new TextEncoder().encode("ping\n")).then(() => w.close()).catch(() => {});
+  await done.catch((err) => {
+    // Not awaited: an abort waits for the write in flight, which nobody reads.
+    w.abort().catch(() => {});
+    back.writable.abort().catch(() => {});
+    throw err;
+  });
+  return await answer;
+}
+
+Deno.test({
+  name: "port-forward reaches a listener in the pod's netns, which the host does not have",
+  ignore: !ROOT,
+  async fn() {
+    const t = await setup();
+    try {
+      const id = await t.sb.service.run(pod("pf"));
+      const netns = t.sb.service.get(id).meta.nsPaths.net!;
+      const port = 18090;
+      // `nc -l` serves one connection: one server per forwarded connection.
+      for (let i = 0; i < 3; i++) {
+        const server = new Deno.Command("nsenter", {
+          args: [`--net=${netns}`, "timeout", "10", "busybox", "nc", "-l", "-p"]
+            .concat([String(port), "-e", "cat"]),
+          stdout: "null",
+          stderr: "null",
+        }).spawn();
+        await new Promise((r) => setTimeout(r, 300));
+        await assertRejects(() => Deno.connect({ hostname: "127.0.0.1", port }));
+        const t0 = performance.now();
+        assertEquals(await forwardOnce(t, id, port), "ping\n");
+        if (i === 0) {
+          // deno-lint-ignore no-console
+          console.log(`port-forward round trip ${(performance.now() - t0).toFixed(0)} ms`);
+        }
+        await server.status;
+      }
+      await assertRejects(() => forwardOnce(t, id, port), UnavailableError, "refused");
+      await t.sb.service.remove(id);
+    } finally {
+      for (const p of t.sb.service.list()) await t.sb.service.remove(p.id);
       await t.finish();
     }
   },

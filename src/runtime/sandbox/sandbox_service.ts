@@ -5,6 +5,7 @@
 import { NamespaceMode, PodSandboxState, type RunPodSandboxRequest } from "../../cri/gen/api.ts";
 import type { PodSandboxFilter } from "../../cri/gen/api.ts";
 import { errorMessage, FailedPreconditionError } from "../../errors.ts";
+import { type ClientConn, forwardConnection } from "../../net/port_forward.ts";
 import { CreateOnce } from "../../storage/create_once.ts";
 import type { SandboxDeps } from "./deps.ts";
 import { canRemove, canStop, type Pod } from "./pod_state.ts";
@@ -106,6 +107,26 @@ export class SandboxService {
       resources: JSON.stringify(resources.resources ?? {}),
     });
     return pod;
+  }
+
+  /**
+   * PortForward: one connection to localhost:<port> inside the pod's network namespace (the
+   * host's for a host-network pod), forwarded until either side closes or the signal aborts.
+   */
+  async portForward(
+    podId: string,
+    options: { port: number; conn: ClientConn; signal?: AbortSignal },
+  ): Promise<void> {
+    const pod = this.get(podId);
+    if (pod.status.state !== "ready") {
+      throw new FailedPreconditionError(`pod sandbox ${pod.id} is not ready`);
+    }
+    if (!Number.isInteger(options.port) || options.port < 1 || options.port > 65535) {
+      throw new FailedPreconditionError(`port ${options.port} is not a TCP port`);
+    }
+    const netns = isHostNetwork(pod) ? undefined : pod.meta.nsPaths.net;
+    const sock = await this.#deps.dialer.dial({ netns, port: options.port });
+    await forwardConnection(sock, options.conn, options.signal);
   }
 
   list(filter: PodSandboxFilter = {}): Pod[] {

@@ -6,12 +6,18 @@ import {
   assertStringIncludes,
 } from "../../testing/asserts.ts";
 import { FakeHost } from "../../testing/fake_host.ts";
-import { AlreadyExistsError, InvalidArgumentError } from "../../errors.ts";
+import {
+  AlreadyExistsError,
+  FailedPreconditionError,
+  InvalidArgumentError,
+  NotFoundError,
+} from "../../errors.ts";
+import { FdSocket, SOCK_STREAM } from "../../util/fd_socket.ts";
 import { Logger } from "../../log.ts";
 import { CniInvoker } from "../../net/cni_attach.ts";
 import { parseCniConfig } from "../../net/cni_config.ts";
 import { NamespaceManager } from "../../net/namespaces.ts";
-import { PodSandboxState, type RunPodSandboxRequest } from "../../cri/gen/api.ts";
+import { NamespaceMode, PodSandboxState, type RunPodSandboxRequest } from "../../cri/gen/api.ts";
 import type { SandboxDeps } from "./deps.ts";
 import { PodFiles } from "./pod_files.ts";
 import { SandboxService } from "./sandbox_service.ts";
@@ -37,6 +43,8 @@ async function setup() {
   });
   await namespaces.prepare();
   await Deno.mkdir(`${dir}/run`);
+  const dials: { netns?: string; port: number }[] = [];
+  const podEnds: FdSocket[] = [];
   const deps: SandboxDeps = {
     store: new SandboxStore(`${dir}/state`),
     namespaces,
@@ -44,6 +52,14 @@ async function setup() {
     cni: new CniInvoker({ runner: host.runner, pluginDirs: ["/fake/cni"], fs: host.cniFs }),
     network: () => ({ ready: true, network: NET }),
     mountPoints: host.mountPoints,
+    dialer: {
+      dial: (r) => {
+        dials.push(r);
+        const [ours, pod] = FdSocket.pair(SOCK_STREAM);
+        podEnds.push(pod);
+        return Promise.resolve(ours);
+      },
+    },
     runRoot: `${dir}/run`,
     log: new Logger({ sink: { write() {} } }),
   };
@@ -67,7 +83,7 @@ async function setup() {
     }
     return [...pins, ...files];
   };
-  return { dir, host, deps, service, leaks };
+  return { dir, host, deps, service, leaks, dials, podEnds };
 }
 
 function req(name = "web", extra: Record<string, unknown> = {}): RunPodSandboxRequest {
@@ -232,3 +248,57 @@ Deno.test("SandboxService.noteResources(): ready pods only; unknown ids are NotF
   assertEquals(await t.leaks(), []);
   await Deno.remove(t.dir, { recursive: true });
 });
+
+Deno.test("portForward() dials in the pod's netns (the host's for host network) and relays", async () => {
+  const t = await setup();
+  const enc = new TextEncoder();
+  await assertRejects(
+    () => t.service.portForward("feedface", { port: 80, conn: new TransformStream() }),
+    NotFoundError,
+  );
+  const id = await t.service.run(req());
+  const client = new TransformStream<Uint8Array, Uint8Array>();
+  const back = new TransformStream<Uint8Array, Uint8Array>();
+  const done = t.service.portForward(id, {
+    port: 80,
+    conn: { readable: client.readable, writable: back.writable },
+  });
+  const answer = new Response(back.readable).arrayBuffer();
+  const w = client.writable.getWriter();
+  await w.write(enc.encode("GET /"));
+  await w.close();
+  await waitUntil(() => t.podEnds.length > 0);
+  const pod = t.podEnds[0];
+  assertEquals(new TextDecoder().decode((await pod.read())!), "GET /");
+  assertEquals(await pod.read(), null, "the client's end half-closes the pod socket");
+  await pod.write(enc.encode("200 OK"));
+  await pod.close();
+  await done;
+  assertEquals(new TextDecoder().decode(await answer), "200 OK");
+  assertEquals(t.dials, [{ netns: t.service.get(id).meta.nsPaths.net, port: 80 }]);
+  await t.service.stop(id);
+  await assertRejects(
+    () => t.service.portForward(id, { port: 80, conn: new TransformStream() }),
+    FailedPreconditionError,
+  );
+  const hostNet = await t.service.run(req("hn", {
+    linux: { securityContext: { namespaceOptions: { network: NamespaceMode.NODE } } },
+  }));
+  const abort = new AbortController();
+  const pending = t.service.portForward(hostNet, {
+    port: 8080,
+    conn: new TransformStream(),
+    signal: abort.signal,
+  });
+  abort.abort();
+  await pending;
+  assertEquals(t.dials[1], { netns: undefined, port: 8080 });
+  for (const p of t.podEnds) await p.close();
+  await t.service.remove(id);
+  await t.service.remove(hostNet);
+  await Deno.remove(t.dir, { recursive: true });
+});
+
+async function waitUntil(cond: () => boolean) {
+  for (let i = 0; i < 200 && !cond(); i++) await new Promise((r) => setTimeout(r, 5));
+}

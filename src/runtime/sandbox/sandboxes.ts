@@ -6,6 +6,7 @@
 import type { Config } from "../../config/options.ts";
 import type { Logger } from "../../log.ts";
 import { CniInvoker } from "../../net/cni_attach.ts";
+import { workerDialer } from "../../net/netns_dial.ts";
 import type { NetworkReadiness } from "../../net/cni_config.ts";
 import { NamespaceManager } from "../../net/namespaces.ts";
 import { type HostRunner, hostRunner, runChecked } from "../../util/host_runner.ts";
@@ -61,6 +62,7 @@ export async function startSandboxes(
     cni: new CniInvoker({ runner, pluginDirs: cfg.network.plugin_dirs }),
     network: options.network,
     mountPoints: hostMountPoints,
+    dialer: workerDialer,
     runRoot,
     log: options.log,
   };

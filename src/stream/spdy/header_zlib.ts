@@ -12,7 +12,7 @@
  */
 import { SpdyProtocolError } from "../../errors.ts";
 import { concatBytes } from "../../util/bytes.ts";
-import { systemLibPath } from "../../storage/libc.ts";
+import { libcPath, systemLibPath } from "../../storage/libc.ts";
 import { SPDY3_DICTIONARY } from "./dictionary.ts";
 
 /** Debian's zlib (package zlib1g, always installed). */
@@ -59,8 +59,15 @@ function pinned(src: Uint8Array | number): Uint8Array<ArrayBuffer> {
   return out;
 }
 
-function address(buf: Uint8Array): bigint {
-  return BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(buf)));
+// Deno.UnsafePointer.of/value need --allow-ffi without a path, which the daemon does not get;
+// memmove(buf, buf, 0) hands back buf's address through libc, which it may load by path.
+let memmove: ((d: BufferSource, s: BufferSource, n: bigint) => number | bigint) | undefined;
+
+function address(buf: Uint8Array<ArrayBuffer>): bigint {
+  memmove ??= Deno.dlopen(libcPath(), {
+    memmove: { parameters: ["buffer", "buffer", "usize"], result: "u64" },
+  }).symbols.memmove;
+  return BigInt(memmove(buf, buf, 0n));
 }
 
 /**
