@@ -24,7 +24,6 @@ import { startSandboxes } from "../runtime/sandbox/sandboxes.ts";
 import { type Containers, startContainers } from "../runtime/container/containers.ts";
 import { installDefaultNetwork } from "../net/default_network.ts";
 import { startStreaming } from "../stream/streaming.ts";
-import { UnimplementedError } from "../errors.ts";
 
 export interface DaemonOptions {
   loaded: LoadResult;
@@ -130,9 +129,7 @@ export class Daemon {
       backend: {
         exec: (id, o) => containers.service.exec(id, o),
         attach: (id, o) => containers.service.attach(id, o),
-        portForward: () => {
-          throw new UnimplementedError("port-forward backend not available yet");
-        },
+        portForward: (podId, o) => sandboxes.service.portForward(podId, o),
       },
     });
     this.#undo.push(() => stream.close());
