@@ -95,7 +95,17 @@ export class StreamServer {
     } catch { /* already closed */ }
     await this.#accepting;
     for (const c of this.#conns) closeQuietly(c);
-    await Promise.allSettled([...this.#handlers]);
+    // Sessions end once their connection is gone; a backend call that ignores that must not hold
+    // up the daemon's shutdown (the steps after this one stop containers and unmount).
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<string>((r) => (timer = setTimeout(() => r("late"), 3000)));
+    const done = Promise.allSettled([...this.#handlers]).then(() => "done");
+    if (await Promise.race([done, late]) === "late") {
+      this.#o.log.warn("streaming sessions still running at shutdown", {
+        sessions: this.#handlers.size,
+      });
+    }
+    clearTimeout(timer);
   }
 
   async #accept(): Promise<void> {
@@ -119,6 +129,7 @@ export class StreamServer {
     );
     try {
       await this.#session(conn, idle);
+      this.#o.log.debug("streaming connection closed");
     } catch (err) {
       this.#o.log.debug("streaming connection ended", { error: errorMessage(err) });
     } finally {
@@ -197,10 +208,12 @@ function tracked(
         if (rest.length) c.enqueue(rest);
       },
       async pull(c) {
-        const { value, done } = await reader.read();
-        idle.touch();
-        if (done) c.close();
-        else c.enqueue(value);
+        for (;;) {
+          const { value, done } = await reader.read();
+          idle.touch();
+          if (done) return c.close();
+          if (value.length) return c.enqueue(value);
+        }
       },
       cancel: () => reader.cancel().catch(() => {}),
     }, { highWaterMark: 0 }),

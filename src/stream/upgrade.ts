@@ -37,10 +37,14 @@ export function wsByteStream(ws: WsConn): Duplex {
   return {
     readable: new ReadableStream<Uint8Array>({
       async pull(ctl) {
-        const m = await ws.next();
-        if (!m) return ctl.close();
-        if (!m.binary) throw new Error("text message in a SPDY tunnel");
-        if (m.data.length) ctl.enqueue(m.data);
+        // Go's SPDY framer writes a frame in pieces, some empty: a pull must not end without a
+        // chunk, or the pending read is never served again.
+        for (;;) {
+          const m = await ws.next();
+          if (!m) return ctl.close();
+          if (!m.binary) throw new Error("text message in a SPDY tunnel");
+          if (m.data.length) return ctl.enqueue(m.data);
+        }
       },
       cancel: () => ws.abort(),
     }, { highWaterMark: 0 }),

@@ -109,3 +109,15 @@ Deno.test("websocket: server frames use the 16- and 64-bit length forms", async 
   assertEquals(written[1][1], 127);
   assertEquals(written[1].length, 70000 + 10);
 });
+
+Deno.test("websocket: as a SPDY tunnel, empty binary messages are skipped, not an end", async () => {
+  const { wsByteStream } = await import("./upgrade.ts");
+  const { ws } = pair(
+    frame(OP.binary, new Uint8Array(0)),
+    frame(OP.binary, enc("spdy")),
+    frame(OP.close, new Uint8Array([3, 232])),
+  );
+  const chunks: string[] = [];
+  for await (const c of wsByteStream(ws).readable) chunks.push(new TextDecoder().decode(c));
+  assertEquals(chunks, ["spdy"]);
+});
