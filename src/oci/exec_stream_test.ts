@@ -1,8 +1,9 @@
 import { assert, assertEquals, assertRejects } from "../testing/asserts.ts";
-import { InternalError } from "../errors.ts";
+import { FailedPreconditionError, InternalError } from "../errors.ts";
 import { FakeHost } from "../testing/fake_oci_host.ts";
 import { FdSocket } from "../util/fd_socket.ts";
 import { execStreamArgs, runExecStream, startFailureCode } from "./exec_stream.ts";
+import { OciRuntime } from "./runtime.ts";
 import type { MonitorChild, StreamHost } from "./stream_host.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
@@ -147,4 +148,32 @@ Deno.test("exec args: conmon's exec-attach API, the runtime's root and log", () 
   assertEquals(args.slice(0, 5), ["-e", "--exec-attach", "--api-version", "1", "--sync"]);
   assert(args.includes("--root=/run/runc") && args.includes("-t") && !args.includes("-i"));
   assertEquals(args[args.indexOf("-u") + 1], "e1");
+});
+
+Deno.test("attach to a container whose conmon is gone is a failed precondition", async () => {
+  const rt = new OciRuntime({
+    name: "runc",
+    runtimePath: "/usr/sbin/runc",
+    runtimeRoot: "/run/runc",
+    conmonPath: "/usr/bin/conmon",
+    conmonEnv: [],
+    exitsDir: "/x/exits",
+    attachSocketDir: "/x/attach",
+    cgroupManager: "cgroupfs",
+    logSizeMax: -1,
+    host: new FakeHost(),
+    streamHost: {
+      spawnMonitor: () => {
+        throw new Error("unused");
+      },
+      connectAttach: (path) => {
+        throw new Deno.errors.ConnectionRefused(`connect ${path}: errno 111`);
+      },
+    },
+  });
+  const err = await assertRejects(
+    () => rt.attach("c1", { bundle: "/b", io: { tty: false } }),
+    FailedPreconditionError,
+  );
+  assert(err.message.includes("/x/attach/c1/attach"), err.message);
 });

@@ -56,7 +56,8 @@ async function startContainer(
   command: string[],
   io: { tty?: boolean; stdin?: boolean } = {},
 ) {
-  const id = `st-${env.name}-${crypto.randomUUID().slice(0, 8)}`;
+  // 64 characters, as CRI ids are: the attach socket's path is then longer than sockaddr_un holds.
+  const id = `${env.name}${crypto.randomUUID().replaceAll("-", "")}`.padEnd(64, "0");
   env.ids.push(id);
   const s = await spec(env, id, command, { config: { tty: io.tty, stdin: io.stdin } });
   const bundle = `${env.tmp}/bundles/${id}`;
@@ -144,10 +145,11 @@ async function execChecks(env: OciTestEnv, id: string, bundle: string): Promise<
 }
 
 async function attachChecks(env: OciTestEnv): Promise<void> {
-  // critest's shape: stdin, no terminal; each line the shell reads it runs.
+  // critest's shape (stdin, no terminal), then a terminal with a resize: the shell runs each line.
   for (const tty of [false, true]) {
     const { id, bundle } = await startContainer(env, ["sh"], { tty, stdin: true });
     const input = source<Uint8Array>();
+    const size = source<TerminalSize>();
     const out = sink();
     const abort = new AbortController();
     const io: StreamIO = {
@@ -155,18 +157,23 @@ async function attachChecks(env: OciTestEnv): Promise<void> {
       stdout: out.stream,
       stderr: tty ? undefined : sink().stream,
       tty,
+      resize: tty ? size.stream : undefined,
       signal: abort.signal,
     };
     const done = env.runtime.attach(id, { bundle, io });
-    input.push(encoder.encode("echo hello-$((6*7))\n"));
+    if (tty) size.push({ width: 77, height: 22 });
+    await new Promise((r) => setTimeout(r, 200));
+    input.push(encoder.encode(`echo hello-$((6*7))${tty ? "; stty size" : ""}\n`));
+    const want = tty ? /hello-42[\s\S]*22 77/ : /hello-42/;
     await waitFor(
       "the attached shell's output",
-      () => Promise.resolve(out.text().includes("hello-42") ? true : undefined),
+      () => Promise.resolve(want.test(out.text()) ? true : undefined),
       10_000,
     );
     abort.abort();
     await done;
     input.end();
+    size.end();
     await env.runtime.stop(id, { bundle, timeoutSeconds: 0 });
     await env.runtime.delete(id);
   }

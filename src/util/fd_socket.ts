@@ -38,6 +38,7 @@ export const AF_INET6 = 10;
 export const SOCK_STREAM = 1;
 export const SOCK_SEQPACKET = 5;
 export const SOCK_CLOEXEC = 0o2000000;
+const O_PATH_CLOEXEC = 0o10000000 | 0o2000000;
 const SHUT_WR = 1;
 const SHUT_RDWR = 2;
 /** A peer that went away must not SIGPIPE the daemon. */
@@ -79,18 +80,35 @@ export class FdSocket implements PacketConn {
     this.#bufSize = options.bufSize ?? 32 << 10;
   }
 
-  /** Connects to a SOCK_SEQPACKET unix socket (path shorter than 108 bytes). */
+  /**
+   * Connects to a SOCK_SEQPACKET unix socket. A path too long for sockaddr_un (conmon's attach
+   * socket under a long socket dir) is reached through its directory's fd, as conmon binds it.
+   */
   static connectSeqpacket(path: string): FdSocket {
     const c = socketLibc();
-    const addr = sockaddrUn(path);
-    const fd = c.socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-    if (fd < 0) throw new Error(`socket: errno ${errno()}`);
-    if (c.connect(fd, addr, addr.length) !== 0) {
-      const e = errno();
-      c.close(fd);
-      throw new Deno.errors.ConnectionRefused(`connect ${path}: errno ${e}`);
+    let dirFd = -1;
+    let target = path;
+    if (encoder.encode(path).length >= 108) {
+      const slash = path.lastIndexOf("/");
+      dirFd = c.open(cstring(path.slice(0, slash) || "/"), O_PATH_CLOEXEC);
+      if (dirFd < 0) {
+        throw new Deno.errors.NotFound(`open ${path.slice(0, slash)}: errno ${errno()}`);
+      }
+      target = `/proc/self/fd/${dirFd}/${path.slice(slash + 1)}`;
     }
-    return new FdSocket(fd);
+    try {
+      const addr = sockaddrUn(target);
+      const fd = c.socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+      if (fd < 0) throw new Error(`socket: errno ${errno()}`);
+      if (c.connect(fd, addr, addr.length) !== 0) {
+        const e = errno();
+        c.close(fd);
+        throw new Deno.errors.ConnectionRefused(`connect ${path}: errno ${e}`);
+      }
+      return new FdSocket(fd);
+    } finally {
+      if (dirFd >= 0) c.close(dirFd);
+    }
   }
 
   /** A connected pair (tests). */

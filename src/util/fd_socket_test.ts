@@ -47,3 +47,29 @@ Deno.test("socket addresses: unix paths are bounded, loopback ports are big-endi
   const v6 = sockaddrLoopback(10, 80);
   assertEquals([v6.length, v6[3], v6[23]], [28, 80, 1]);
 });
+
+Deno.test("a socket path longer than sockaddr_un allows is reached through its directory", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "fd-socket-" });
+  const deep = `${dir}/${"d".repeat(60)}/${"e".repeat(40)}`;
+  await Deno.mkdir(deep, { recursive: true });
+  // The listener binds the way conmon does: a short name relative to the directory's fd.
+  const short = `${dir}/s`;
+  await Deno.symlink(deep, short);
+  const listener = Deno.listen({ transport: "unix", path: `${short}/x` });
+  try {
+    // A stream listener refuses a SEQPACKET connect (EPROTOTYPE): the long path was found.
+    const err = (() => {
+      try {
+        FdSocket.connectSeqpacket(`${deep}/x`);
+        return "connected";
+      } catch (e) {
+        return String(e);
+      }
+    })();
+    assertEquals(/errno 91/.test(err), true, err);
+    assertThrows(() => FdSocket.connectSeqpacket(`${deep}/missing`), Deno.errors.ConnectionRefused);
+  } finally {
+    listener.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -179,7 +179,7 @@ async function buildSpec(plan: ContainerPlan, o: { meta: ContainerMeta; deps: Co
   const built = buildContainerSpec({
     containerId: meta.id,
     sandboxId: pod.id,
-    config: { ...pid.config, mounts: host.criMounts },
+    config: { ...podNetworkIpc(pid.config, pod.modes), mounts: host.criMounts },
     sandboxConfig: plan.sandboxConfig,
     image: { config: imgConfig, ...meta.image },
     rootfs: meta.rootfs,
@@ -210,6 +210,21 @@ async function buildSpec(plan: ContainerPlan, o: { meta: ContainerMeta; deps: Co
     facts: await deps.facts(meta.runtimeHandler),
   });
   return { ...built, mounts: host.criMounts };
+}
+
+/**
+ * Network and IPC are the pod's whatever the container config says (as CRI-O takes them from the
+ * sandbox): critest's host-network containers carry no namespace options, and without this they
+ * got a network namespace of their own instead of the host's.
+ */
+function podNetworkIpc(config: ContainerConfig, modes: Pod["meta"]["modes"]): ContainerConfig {
+  const sc = config.linux?.securityContext;
+  const namespaceOptions = {
+    ...sc?.namespaceOptions,
+    network: modes.network as NamespaceMode,
+    ipc: modes.ipc as NamespaceMode,
+  };
+  return { ...config, linux: { ...config.linux, securityContext: { ...sc, namespaceOptions } } };
 }
 
 /**
