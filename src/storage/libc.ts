@@ -24,7 +24,11 @@ const SYMBOLS = {
   lgetxattr: { parameters: ["buffer", "buffer", "buffer", "usize"], result: "isize" },
   mknod: { parameters: ["buffer", "u32", "u64"], result: "i32" },
   close_range: { parameters: ["u32", "u32", "i32"], result: "i32" },
-  __errno_location: { parameters: [], result: "pointer" },
+  // Addresses as numbers, not pointer objects: Deno's pointer views need unscoped --allow-ffi.
+  __errno_location: { parameters: [], result: "usize" },
+  memcpy: { parameters: ["buffer", "usize", "usize"], result: "usize" },
+  // memset(buf, 0, 0) returns buf: its address as a number (see addressOf).
+  memset: { parameters: ["buffer", "i32", "usize"], result: "usize" },
 } as const;
 
 type Lib = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
@@ -33,6 +37,15 @@ let lib: Lib | undefined;
 function symbols(): Lib {
   lib ??= Deno.dlopen(libcPath(), SYMBOLS).symbols;
   return lib;
+}
+
+/**
+ * The address of a buffer's first byte, for C structs that hold pointers (zlib's z_stream).
+ * Deno.UnsafePointer.of needs unscoped --allow-ffi, which the daemon does not have; passing the
+ * buffer through memset with a zero length is allowed under the scoped permission.
+ */
+export function addressOf(buf: Uint8Array): bigint {
+  return BigInt(symbols().memset(buf as Uint8Array<ArrayBuffer>, 0, 0n));
 }
 
 const AT_FDCWD = -100;
@@ -61,8 +74,10 @@ const ERRNO_NAMES: Record<number, string> = {
 
 function check(rc: number, call: string, path: string): void {
   if (rc === 0) return;
-  const p = symbols().__errno_location();
-  const errno = p ? new Deno.UnsafePointerView(p).getInt32() : 0;
+  // errno is read by copying it out, as a pointer view is refused under the daemon's permissions.
+  const out = new Int32Array(1);
+  symbols().memcpy(new Uint8Array(out.buffer), symbols().__errno_location(), 4n);
+  const errno = out[0];
   throw new Error(`${call} ${path}: ${ERRNO_NAMES[errno] ?? `errno ${errno}`}`);
 }
 

@@ -2,7 +2,8 @@
 // under Kubernetes' exec, attach and port-forward clients) to an echo server at the given
 // address, and prints what it saw as JSON, so a Deno test can check the session against the
 // real client library. It dials, opens three streams with headers, writes to each (one large
-// payload to cross frame and window sizes), half-closes, reads the echoes, pings, and closes.
+// payload to cross frame and window sizes), half-closes, reads the echoes, opens a stream the
+// server refuses, pings, and closes.
 package main
 
 import (
@@ -20,10 +21,11 @@ import (
 )
 
 type result struct {
-	Echoes []string `json:"echoes"`
-	Large  bool     `json:"large"`
-	Pinged bool     `json:"pinged"`
-	Errors []string `json:"errors"`
+	Echoes  []string `json:"echoes"`
+	Large   bool     `json:"large"`
+	Pinged  bool     `json:"pinged"`
+	Refused bool     `json:"refused"`
+	Errors  []string `json:"errors"`
 }
 
 func main() {
@@ -98,6 +100,12 @@ func run(addr string) (*result, error) {
 		}(i, kind, s)
 	}
 	wg.Wait()
+	// A stream the server refuses: spdystream reports the RST_STREAM from Wait.
+	h := http.Header{}
+	h.Set("x-refuse", "yes")
+	if s, err := conn.CreateStream(h, nil, false); err == nil {
+		res.Refused = s.Wait() != nil
+	}
 	if _, err := conn.Ping(); err == nil {
 		res.Pinged = true
 	} else {

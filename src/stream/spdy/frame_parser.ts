@@ -83,7 +83,7 @@ export class FrameParser {
     if (this.queue.length < 8 + length) return undefined;
     this.queue.take(8);
     const payload = this.queue.take(length);
-    return this.control(first & 0xffff, flags, payload) ?? this.frame();
+    return this.control(first & 0xffff, { flags, payload }) ?? this.frame();
   }
 
   private dataPiece(d: DataInProgress): Frame | undefined {
@@ -97,7 +97,8 @@ export class FrameParser {
   }
 
   /** Undefined for frame types SPDY/3 says to ignore (unknown ones). */
-  private control(type: number, flags: number, p: Uint8Array): Frame | undefined {
+  private control(type: number, f: { flags: number; payload: Uint8Array }): Frame | undefined {
+    const { flags, payload: p } = f;
     const view = new DataView(p.buffer, p.byteOffset, p.byteLength);
     const exact = (n: number, name: string) => {
       if (p.length !== n) fail(`${name} frame of ${p.length} bytes (must be ${n})`);
@@ -115,7 +116,7 @@ export class FrameParser {
         if (flags & ~(FLAG_FIN | FLAG_UNIDIRECTIONAL)) fail(`SYN_STREAM flags ${flags}`);
         return {
           type: "syn_stream",
-          streamId: streamIdOf(view, 0, "SYN_STREAM"),
+          streamId: streamIdOf(view, "SYN_STREAM"),
           associatedId: view.getUint32(4) & ID_MASK,
           priority: view.getUint8(8) >>> 5,
           fin,
@@ -128,7 +129,7 @@ export class FrameParser {
         const name = type === FrameType.SYN_REPLY ? "SYN_REPLY" : "HEADERS";
         atLeast(4, name);
         if (flags & ~FLAG_FIN) fail(`${name} flags ${flags}`);
-        const streamId = streamIdOf(view, 0, name);
+        const streamId = streamIdOf(view, name);
         const kind = type === FrameType.SYN_REPLY ? "syn_reply" : "headers";
         return { type: kind, streamId, fin, headers: this.headerBlock(p.subarray(4)) };
       }
@@ -137,10 +138,10 @@ export class FrameParser {
         noFlags("RST_STREAM");
         const status = view.getUint32(4);
         if (status === 0) fail("RST_STREAM with status 0");
-        return { type: "rst_stream", streamId: streamIdOf(view, 0, "RST_STREAM"), status };
+        return { type: "rst_stream", streamId: streamIdOf(view, "RST_STREAM"), status };
       }
       case FrameType.SETTINGS:
-        return this.settings(flags, p, view);
+        return this.settings(flags, p);
       case FrameType.PING:
         exact(4, "PING");
         noFlags("PING");
@@ -165,7 +166,8 @@ export class FrameParser {
     }
   }
 
-  private settings(flags: number, p: Uint8Array, view: DataView): Frame {
+  private settings(flags: number, p: Uint8Array): Frame {
+    const view = new DataView(p.buffer, p.byteOffset, p.byteLength);
     if (p.length < 4) fail("SETTINGS frame without a count");
     if (flags & ~1) fail(`SETTINGS flags ${flags}`);
     const count = view.getUint32(0);
@@ -187,8 +189,8 @@ export class FrameParser {
   }
 }
 
-function streamIdOf(view: DataView, at: number, name: string): number {
-  const id = view.getUint32(at) & ID_MASK;
+function streamIdOf(view: DataView, name: string): number {
+  const id = view.getUint32(0) & ID_MASK;
   if (id === 0) fail(`${name} on stream 0`);
   return id;
 }

@@ -154,7 +154,11 @@ export function encodeHeaderBlock(headers: Iterable<[string, string]>): Uint8Arr
   return out;
 }
 
-function controlFrame(type: number, flags: number, payload: Uint8Array): Uint8Array<ArrayBuffer> {
+function controlFrame(
+  type: number,
+  f: { payload: Uint8Array; flags?: number },
+): Uint8Array<ArrayBuffer> {
+  const { payload, flags = 0 } = f;
   if (payload.length > MAX_LENGTH) throw new RangeError("control frame too large");
   const out = new Uint8Array(8 + payload.length);
   const view = new DataView(out.buffer);
@@ -181,7 +185,8 @@ function withBlock(prefix: Uint8Array, block: Uint8Array): Uint8Array {
 
 /** Frame encoders. Header frames go through the session's one compressor, in send order. */
 export const encode = {
-  data(streamId: number, data: Uint8Array, fin = false): Uint8Array<ArrayBuffer> {
+  data(streamId: number, data: Uint8Array, f: { fin?: boolean } = {}): Uint8Array<ArrayBuffer> {
+    const fin = f.fin ?? false;
     if (data.length > MAX_LENGTH) throw new RangeError("DATA frame too large");
     const out = new Uint8Array(8 + data.length);
     const view = new DataView(out.buffer);
@@ -198,7 +203,10 @@ export const encode = {
     prefix.set(words(f.streamId & ID_MASK, 0));
     prefix[8] = ((f.priority ?? 0) & 7) << 5;
     const block = z.compress(encodeHeaderBlock(f.headers));
-    return controlFrame(FrameType.SYN_STREAM, f.fin ? FLAG_FIN : 0, withBlock(prefix, block));
+    return controlFrame(FrameType.SYN_STREAM, {
+      flags: f.fin ? FLAG_FIN : 0,
+      payload: withBlock(prefix, block),
+    });
   },
   synReply(
     z: HeaderCompressor,
@@ -206,7 +214,7 @@ export const encode = {
   ): Uint8Array<ArrayBuffer> {
     const block = z.compress(encodeHeaderBlock(f.headers));
     const payload = withBlock(words(f.streamId & ID_MASK), block);
-    return controlFrame(FrameType.SYN_REPLY, f.fin ? FLAG_FIN : 0, payload);
+    return controlFrame(FrameType.SYN_REPLY, { flags: f.fin ? FLAG_FIN : 0, payload });
   },
   headers(
     z: HeaderCompressor,
@@ -214,24 +222,29 @@ export const encode = {
   ): Uint8Array<ArrayBuffer> {
     const block = z.compress(encodeHeaderBlock(f.headers));
     const payload = withBlock(words(f.streamId & ID_MASK), block);
-    return controlFrame(FrameType.HEADERS, f.fin ? FLAG_FIN : 0, payload);
+    return controlFrame(FrameType.HEADERS, { flags: f.fin ? FLAG_FIN : 0, payload });
   },
   rstStream(streamId: number, status: number): Uint8Array<ArrayBuffer> {
-    return controlFrame(FrameType.RST_STREAM, 0, words(streamId & ID_MASK, status));
+    return controlFrame(FrameType.RST_STREAM, { payload: words(streamId & ID_MASK, status) });
   },
   settings(entries: SettingEntry[], clear = false): Uint8Array<ArrayBuffer> {
     const flat = entries.flatMap((
       e,
     ) => [((e.flags & 0xff) << 24 | e.id & 0xffffff) >>> 0, e.value]);
-    return controlFrame(FrameType.SETTINGS, clear ? 1 : 0, words(entries.length, ...flat));
+    return controlFrame(FrameType.SETTINGS, {
+      flags: clear ? 1 : 0,
+      payload: words(entries.length, ...flat),
+    });
   },
   ping(id: number): Uint8Array<ArrayBuffer> {
-    return controlFrame(FrameType.PING, 0, words(id));
+    return controlFrame(FrameType.PING, { payload: words(id) });
   },
   goaway(lastGoodStreamId: number, status: number): Uint8Array<ArrayBuffer> {
-    return controlFrame(FrameType.GOAWAY, 0, words(lastGoodStreamId & ID_MASK, status));
+    return controlFrame(FrameType.GOAWAY, { payload: words(lastGoodStreamId & ID_MASK, status) });
   },
   windowUpdate(streamId: number, delta: number): Uint8Array<ArrayBuffer> {
-    return controlFrame(FrameType.WINDOW_UPDATE, 0, words(streamId & ID_MASK, delta & ID_MASK));
+    return controlFrame(FrameType.WINDOW_UPDATE, {
+      payload: words(streamId & ID_MASK, delta & ID_MASK),
+    });
   },
 };

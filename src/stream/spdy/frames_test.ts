@@ -33,7 +33,7 @@ Deno.test("every frame type round-trips, fed one byte at a time", () => {
     encode.synStream(t.c, { streamId: 1, headers, fin: true, priority: 5 }),
     encode.synReply(t.c, { streamId: 1, headers: new Map() }),
     encode.headers(t.c, { streamId: 3, headers: [["x", "y"]], fin: true }),
-    encode.data(1, new TextEncoder().encode("hello"), true),
+    encode.data(1, new TextEncoder().encode("hello"), { fin: true }),
     encode.rstStream(3, RstStatus.CANCEL),
     encode.settings([{ flags: 1, id: 7, value: 65536 }], true),
     encode.ping(2),
@@ -77,7 +77,7 @@ Deno.test("every frame type round-trips, fed one byte at a time", () => {
 
 Deno.test("a large DATA frame is returned in pieces as it arrives, and unknown types skipped", () => {
   using t = pair();
-  const big = encode.data(5, new Uint8Array(3 * 1024 * 1024).fill(7), true);
+  const big = encode.data(5, new Uint8Array(3 * 1024 * 1024).fill(7), { fin: true });
   t.p.push(rawControl(10, new Uint8Array(12)));
   t.p.push(big.subarray(0, 100_000));
   const first = drain(t.p);

@@ -12,7 +12,7 @@
  */
 import { SpdyProtocolError } from "../../errors.ts";
 import { concatBytes } from "../../util/bytes.ts";
-import { libcPath, systemLibPath } from "../../storage/libc.ts";
+import { addressOf, systemLibPath } from "../../storage/libc.ts";
 import { SPDY3_DICTIONARY } from "./dictionary.ts";
 
 /** Debian's zlib (package zlib1g, always installed). */
@@ -22,7 +22,10 @@ export function libzPath(): string {
 
 const SYMBOLS = {
   zlibVersion: { parameters: [], result: "pointer" },
-  deflateInit_: { parameters: ["buffer", "i32", "pointer", "i32"], result: "i32" },
+  deflateInit2_: {
+    parameters: ["buffer", "i32", "i32", "i32", "i32", "i32", "pointer", "i32"],
+    result: "i32",
+  },
   deflateSetDictionary: { parameters: ["buffer", "buffer", "u32"], result: "i32" },
   deflate: { parameters: ["buffer", "i32"], result: "i32" },
   deflateEnd: { parameters: ["buffer"], result: "i32" },
@@ -44,7 +47,13 @@ function z(): Lib {
 const Z_STREAM_SIZE = 112;
 const NEXT_IN = 0, AVAIL_IN = 8, NEXT_OUT = 24, AVAIL_OUT = 32;
 const Z_OK = 0, Z_STREAM_END = 1, Z_NEED_DICT = 2, Z_BUF_ERROR = -5;
-const Z_SYNC_FLUSH = 2, Z_BEST_COMPRESSION = 9;
+const Z_SYNC_FLUSH = 2, Z_BEST_COMPRESSION = 9, Z_DEFLATED = 8, Z_DEFAULT_STRATEGY = 0;
+/**
+ * A 2 KiB window (it still holds the 1423-byte dictionary) and a small hash: header blocks are a
+ * few hundred bytes, and zlib's defaults would cost about 256 KiB per session instead of ~16 KiB.
+ * Any inflater reads a smaller window than its own.
+ */
+const DEFLATE_WINDOW_BITS = 11, DEFLATE_MEM_LEVEL = 4;
 const CHUNK = 16 * 1024;
 
 /**
@@ -59,32 +68,28 @@ function pinned(src: Uint8Array | number): Uint8Array<ArrayBuffer> {
   return out;
 }
 
-// Deno.UnsafePointer.of/value need --allow-ffi without a path, which the daemon does not get;
-// memmove(buf, buf, 0) hands back buf's address through libc, which it may load by path.
-let memmove: ((d: BufferSource, s: BufferSource, n: bigint) => number | bigint) | undefined;
-
-function address(buf: Uint8Array<ArrayBuffer>): bigint {
-  memmove ??= Deno.dlopen(libcPath(), {
-    memmove: { parameters: ["buffer", "buffer", "usize"], result: "u64" },
-  }).symbols.memmove;
-  return BigInt(memmove(buf, buf, 0n));
-}
-
 /**
  * One z_stream, pinned: zlib keeps a back pointer to it and checks it on every call.
  */
+let live = 0;
+
+/** zlib contexts not yet closed: each holds native memory, so tests check they all get freed. */
+export function liveZlibContexts(): number {
+  return live;
+}
+
 abstract class ZContext {
   protected readonly strm = pinned(Z_STREAM_SIZE);
   protected readonly view = new DataView(this.strm.buffer);
   private ended = false;
 
   protected setInput(input: Uint8Array<ArrayBuffer>): void {
-    this.view.setBigUint64(NEXT_IN, address(input), true);
+    this.view.setBigUint64(NEXT_IN, addressOf(input), true);
     this.view.setUint32(AVAIL_IN, input.length, true);
   }
 
   protected setOutput(out: Uint8Array<ArrayBuffer>): void {
-    this.view.setBigUint64(NEXT_OUT, address(out), true);
+    this.view.setBigUint64(NEXT_OUT, addressOf(out), true);
     this.view.setUint32(AVAIL_OUT, out.length, true);
   }
 
@@ -100,7 +105,11 @@ abstract class ZContext {
    * Feeds one block through `step` (one deflate or inflate call) in 16 KiB output chunks until
    * the input is used and the flush is complete; more than `maxBytes` of output throws.
    */
-  protected pump(block: Uint8Array, maxBytes: number, step: () => number): Uint8Array<ArrayBuffer> {
+  protected pump(
+    block: Uint8Array,
+    f: { maxBytes: number; step: () => number },
+  ): Uint8Array<ArrayBuffer> {
+    const { maxBytes, step } = f;
     this.checkOpen();
     const input = pinned(block);
     this.setInput(input);
@@ -127,6 +136,7 @@ abstract class ZContext {
   close(): void {
     if (this.ended) return;
     this.ended = true;
+    live--;
     this.end();
   }
 
@@ -141,7 +151,16 @@ export class HeaderCompressor extends ZContext {
   constructor() {
     super();
     const version = z().zlibVersion();
-    const rc = z().deflateInit_(this.strm, Z_BEST_COMPRESSION, version, Z_STREAM_SIZE);
+    const rc = z().deflateInit2_(
+      this.strm,
+      Z_BEST_COMPRESSION,
+      Z_DEFLATED,
+      DEFLATE_WINDOW_BITS,
+      DEFLATE_MEM_LEVEL,
+      Z_DEFAULT_STRATEGY,
+      version,
+      Z_STREAM_SIZE,
+    );
     if (rc !== Z_OK) throw new Error(`deflateInit failed: ${rc}`);
     const d = SPDY3_DICTIONARY;
     const rd = z().deflateSetDictionary(this.strm, d, d.length);
@@ -149,14 +168,18 @@ export class HeaderCompressor extends ZContext {
       z().deflateEnd(this.strm);
       throw new Error(`deflateSetDictionary failed: ${rd}`);
     }
+    live++;
   }
 
   /** Compresses one header block, flushed so that it decodes on its own given the history. */
   compress(block: Uint8Array): Uint8Array<ArrayBuffer> {
-    return this.pump(block, Infinity, () => {
-      const rc = z().deflate(this.strm, Z_SYNC_FLUSH);
-      if (rc !== Z_OK && rc !== Z_BUF_ERROR) throw new Error(`deflate failed: ${rc}`);
-      return rc;
+    return this.pump(block, {
+      maxBytes: Infinity,
+      step: () => {
+        const rc = z().deflate(this.strm, Z_SYNC_FLUSH);
+        if (rc !== Z_OK && rc !== Z_BUF_ERROR) throw new Error(`deflate failed: ${rc}`);
+        return rc;
+      },
     });
   }
 
@@ -170,6 +193,7 @@ export class HeaderDecompressor extends ZContext {
     super();
     const rc = z().inflateInit_(this.strm, z().zlibVersion(), Z_STREAM_SIZE);
     if (rc !== Z_OK) throw new Error(`inflateInit failed: ${rc}`);
+    live++;
   }
 
   /**
@@ -178,19 +202,22 @@ export class HeaderDecompressor extends ZContext {
    * caller must drop the session.
    */
   decompress(block: Uint8Array, maxBytes: number): Uint8Array<ArrayBuffer> {
-    const out = this.pump(block, maxBytes, () => {
-      let rc = z().inflate(this.strm, Z_SYNC_FLUSH);
-      if (rc === Z_NEED_DICT) {
-        const d = SPDY3_DICTIONARY;
-        if (z().inflateSetDictionary(this.strm, d, d.length) !== Z_OK) {
-          throw new SpdyProtocolError("header block uses an unknown zlib dictionary");
+    const out = this.pump(block, {
+      maxBytes,
+      step: () => {
+        let rc = z().inflate(this.strm, Z_SYNC_FLUSH);
+        if (rc === Z_NEED_DICT) {
+          const d = SPDY3_DICTIONARY;
+          if (z().inflateSetDictionary(this.strm, d, d.length) !== Z_OK) {
+            throw new SpdyProtocolError("header block uses an unknown zlib dictionary");
+          }
+          rc = z().inflate(this.strm, Z_SYNC_FLUSH);
         }
-        rc = z().inflate(this.strm, Z_SYNC_FLUSH);
-      }
-      if (rc !== Z_OK && rc !== Z_BUF_ERROR && rc !== Z_STREAM_END) {
-        throw new SpdyProtocolError(`header block does not decompress (zlib ${rc})`);
-      }
-      return rc;
+        if (rc !== Z_OK && rc !== Z_BUF_ERROR && rc !== Z_STREAM_END) {
+          throw new SpdyProtocolError(`header block does not decompress (zlib ${rc})`);
+        }
+        return rc;
+      },
     });
     if (this.availIn() !== 0) {
       throw new SpdyProtocolError("header block has bytes after the end of the zlib stream");

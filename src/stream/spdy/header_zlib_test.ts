@@ -1,7 +1,9 @@
 import { assert, assertEquals, assertThrows } from "../../testing/asserts.ts";
 import { SpdyProtocolError } from "../../errors.ts";
 import { SPDY3_DICTIONARY } from "./dictionary.ts";
-import { HeaderCompressor, HeaderDecompressor } from "./header_zlib.ts";
+import { HeaderCompressor, HeaderDecompressor, libzPath } from "./header_zlib.ts";
+import { libcPath } from "../../storage/libc.ts";
+import { runScoped } from "../../testing/scoped_run.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -25,8 +27,8 @@ Deno.test("blocks share one context per direction and carry the dictionary id", 
   const d = new HeaderDecompressor();
   try {
     const first = c.compress(enc.encode("accept-encoding gzip streamtype stdout"));
-    // CMF 0x78, FLG with FDICT (0x20), then the dictionary's adler32.
-    assertEquals(first[0], 0x78);
+    // CMF: deflate with a 2 KiB window; FLG with FDICT (0x20); then the dictionary's adler32.
+    assertEquals(first[0], 0x38);
     assert((first[1] & 0x20) !== 0, "FDICT set");
     assertEquals(new DataView(first.buffer).getUint32(2).toString(16), "e3c6a7c2");
     assertEquals(dec.decode(d.decompress(first, 1024)), "accept-encoding gzip streamtype stdout");
@@ -76,4 +78,15 @@ Deno.test("a peer compressing without the dictionary still decodes", async () =>
   } finally {
     d.close();
   }
+});
+
+Deno.test("works under the daemon's scoped FFI permission (libc and libz paths only)", async () => {
+  const r = await runScoped(
+    `import { HeaderCompressor, HeaderDecompressor } from "{{repo}}src/stream/spdy/header_zlib.ts";
+const c = new HeaderCompressor(), d = new HeaderDecompressor();
+const out = d.decompress(c.compress(new TextEncoder().encode("port 8080")), 1024);
+Deno.stdout.writeSync(out);`,
+    [`--allow-ffi=${libcPath()},${libzPath()}`],
+  );
+  assertEquals(r.stdout, "port 8080", r.stderr);
 });

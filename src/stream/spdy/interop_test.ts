@@ -36,7 +36,9 @@ Deno.test("moby/spdystream opens streams, writes, reads echoes, pings and closes
       stderr: "piped",
     }).output();
     const conn = await listener.accept();
-    const session = new SpdySession(conn, { onStream: echo });
+    const session = new SpdySession(conn, {
+      onStream: (s) => s.headers.get("x-refuse") !== "yes" && echo(s),
+    });
     await session.closed;
     const out = await child;
     const dec = new TextDecoder();
@@ -45,6 +47,7 @@ Deno.test("moby/spdystream opens streams, writes, reads echoes, pings and closes
       echoes: ["stdin:hello stdin", `${7 + 1024 * 1024} bytes`, "error:e"],
       large: true,
       pinged: true,
+      refused: true,
       errors: null,
     });
   } finally {

@@ -17,6 +17,11 @@ export interface SpdyLimits {
   initialWindowBytes: number;
   /** Largest DATA frame we send. */
   maxDataFrameBytes: number;
+  /**
+   * Control frames we owe the peer (PING echoes, resets, window updates) not yet taken by the
+   * transport; a peer flooding us without reading loses its session past this.
+   */
+  maxQueuedControlBytes: number;
 }
 
 export const DEFAULT_LIMITS: SpdyLimits = {
@@ -25,4 +30,5 @@ export const DEFAULT_LIMITS: SpdyLimits = {
   maxBufferedBytesPerStream: 256 * 1024,
   initialWindowBytes: 64 * 1024,
   maxDataFrameBytes: 32 * 1024,
+  maxQueuedControlBytes: 256 * 1024,
 };

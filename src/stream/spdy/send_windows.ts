@@ -26,7 +26,8 @@ export class SendWindows {
    * How many of `want` bytes the stream may send now (waiting while the windows are shut);
    * `check` throws once the stream or session can no longer send. The bytes are then counted.
    */
-  async take(s: WindowedStream, want: number, check: () => void): Promise<number> {
+  async take(s: WindowedStream, f: { want: number; check: () => void }): Promise<number> {
+    const { want, check } = f;
     while (want > 0 && this.enforced && Math.min(s.sendWindow, this.session) <= 0) {
       check();
       await new Promise<void>((r) => this.waiters.push(r));
@@ -48,11 +49,15 @@ export class SendWindows {
     this.wake();
   }
 
-  /** WINDOW_UPDATE; false when a stream's window overflows (that stream must be reset). */
-  update(stream: WindowedStream | undefined, isSession: boolean, delta: number): boolean {
+  /**
+   * WINDOW_UPDATE for the session or a stream (undefined: one already gone); false when a
+   * stream's window overflows (that stream must be reset).
+   */
+  update(target: WindowedStream | "session" | undefined, delta: number): boolean {
     this.enforced = true;
     this.wake();
-    if (isSession) {
+    const stream = target === "session" ? undefined : target;
+    if (target === "session") {
       this.session += delta;
       if (this.session > MAX_WINDOW) throw new SpdyProtocolError("session window overflow");
       return true;

@@ -16,6 +16,11 @@
  * - A malformed frame, a bad stream id or a broken bound ends this session only: GOAWAY
  *   PROTOCOL_ERROR, every stream's readable errors, the transport closes. Nothing throws out.
  * No timers: pings and idle timeouts belong to the caller.
+ *
+ * Written here rather than on npm's spdy-transport (3.0.0, 2018, the only SPDY/3.1 library):
+ * tried under Deno against tools/spdy_interop, it drops the connection at the first SYN_STREAM
+ * (it wants HTTP's :method and :path headers; Kubernetes streams carry streamtype and port), and
+ * it has none of the frame, header or buffering bounds above.
  */
 import { errorMessage, SpdyProtocolError } from "../../errors.ts";
 import { encode, type Frame, GoAwayStatus, RstStatus, Settings } from "./frames.ts";
@@ -29,6 +34,7 @@ import { DEFAULT_LIMITS, type SpdyLimits } from "./limits.ts";
 
 export type { SpdyStream } from "./stream.ts";
 export { DEFAULT_LIMITS, type SpdyLimits } from "./limits.ts";
+export { RstStatus } from "./frames.ts";
 
 export interface SpdyTransport {
   readable: ReadableStream<Uint8Array>;
@@ -73,8 +79,8 @@ export class SpdySession {
   private ended = false;
   private readonly windows = new SendWindows();
   private sessionUnacked = 0;
-  private endLoop!: () => void;
-  private readonly loopEnded = new Promise<void>((r) => this.endLoop = r);
+  /** Ends the read in flight, so a shutdown need not wait for the peer's next bytes. */
+  private stopRead: (() => void) | undefined;
 
   constructor(transport: SpdyTransport, options: SpdySessionOptions) {
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
@@ -85,16 +91,16 @@ export class SpdySession {
     this.parser = new FrameParser(this.limits, this.decompressor);
     this.host = {
       maxBufferedBytes: this.limits.maxBufferedBytesPerStream,
-      sendData: (s, data, fin) => this.sendData(s, data, fin),
+      sendData: (s, f) => this.sendData(s, f),
       sendReset: (s, status) => this.sendReset(s, status),
       consumed: (s, bytes) => this.consumed(s, bytes),
       streamDone: (s) => this.streamDone(s),
     };
     this.reader = transport.readable.getReader();
-    this.out = new FrameWriter(
-      transport.writable.getWriter(),
-      () => this.shutdown(new SpdyProtocolError("connection lost"), true),
-    );
+    this.out = new FrameWriter(transport.writable.getWriter(), {
+      maxQuietBytes: this.limits.maxQueuedControlBytes,
+      onBroken: (why) => this.shutdown(new SpdyProtocolError(why), true),
+    });
     const settings = [
       { flags: 0, id: Settings.MAX_CONCURRENT_STREAMS, value: this.limits.maxStreams },
       { flags: 0, id: Settings.INITIAL_WINDOW_SIZE, value: this.limits.initialWindowBytes },
@@ -115,7 +121,9 @@ export class SpdySession {
     const id = this.nextId;
     this.nextId += 2;
     const lower = new Map(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
-    const stream = new SessionStream(id, lower, this.host, {
+    const stream = new SessionStream(this.host, {
+      id,
+      headers: lower,
       sendWindow: this.windows.initial,
       localClosed: options?.fin,
     });
@@ -129,13 +137,10 @@ export class SpdySession {
   }
 
   close(options?: { now?: boolean }): Promise<void> {
-    if (!this.ended) {
-      this.goAway(GoAwayStatus.OK);
-      if (options?.now) {
-        this.shutdown(new SpdyProtocolError("session closed"), true);
-      } else if (this.streams.size === 0) {
-        this.shutdown(new SpdyProtocolError("session closed"), false);
-      }
+    this.goAway(GoAwayStatus.OK);
+    // With now, also after a graceful close began: its flush may wait on a peer that never reads.
+    if (options?.now || this.streams.size === 0) {
+      this.shutdown(new SpdyProtocolError("session closed"), options?.now ?? false);
     }
     return this.closed;
   }
@@ -157,13 +162,14 @@ export class SpdySession {
 
   // --- what streams ask of the session ---
 
-  private async sendData(s: SessionStream, data: Uint8Array, fin: boolean): Promise<void> {
+  private async sendData(s: SessionStream, f: { data: Uint8Array; fin: boolean }): Promise<void> {
+    const { data, fin } = f;
     let off = 0;
     do {
       const want = Math.min(data.length - off, this.limits.maxDataFrameBytes);
-      const n = await this.windows.take(s, want, () => this.checkWritable(s));
+      const n = await this.windows.take(s, { want, check: () => this.checkWritable(s) });
       const last = off + n === data.length;
-      await this.send(encode.data(s.id, data.subarray(off, off + n), fin && last));
+      await this.send(encode.data(s.id, data.subarray(off, off + n), { fin: fin && last }));
       off += n;
     } while (off < data.length);
   }
@@ -208,9 +214,16 @@ export class SpdySession {
   }
 
   private async readFrames(): Promise<void> {
-    const stop = this.loopEnded.then(() => ({ done: true, value: undefined }) as const);
     while (!this.ended) {
-      const { done, value } = await Promise.race([this.reader.read(), stop]);
+      // A fresh promise per read: racing every read against one long-lived "stopped" promise
+      // would pile a reaction per read onto it for the whole life of the session.
+      const { done, value } = await new Promise<ReadableStreamReadResult<Uint8Array>>(
+        (resolve, reject) => {
+          this.stopRead = () => resolve({ done: true, value: undefined });
+          this.reader.read().then(resolve, reject);
+        },
+      );
+      this.stopRead = undefined;
       if (done || this.ended) return;
       this.parser.push(value);
       for (let f = this.parser.next(); f && !this.ended; f = this.parser.next()) {
@@ -222,7 +235,7 @@ export class SpdySession {
   private async handle(f: Frame): Promise<void> {
     switch (f.type) {
       case "data":
-        return await this.onData(f.streamId, f.data, f.fin);
+        return await this.onData(f);
       case "syn_stream":
         return this.onSynStream(f);
       case "syn_reply": {
@@ -272,7 +285,9 @@ export class SpdySession {
     if (this.sentGoAway || this.streams.size >= this.limits.maxStreams) {
       return refuse(RstStatus.REFUSED_STREAM);
     }
-    const stream = new SessionStream(f.streamId, f.headers, this.host, {
+    const stream = new SessionStream(this.host, {
+      id: f.streamId,
+      headers: f.headers,
       sendWindow: this.windows.initial,
       remoteClosed: f.fin,
       localClosed: f.unidirectional,
@@ -292,7 +307,8 @@ export class SpdySession {
     stream.markOpened();
   }
 
-  private async onData(id: number, data: Uint8Array, fin: boolean): Promise<void> {
+  private async onData(f: Extract<Frame, { type: "data" }>): Promise<void> {
+    const { streamId: id, data, fin } = f;
     const stream = this.streams.get(id);
     this.sessionUnacked += data.length;
     if (this.sessionUnacked >= this.limits.initialWindowBytes / 2) {
@@ -324,7 +340,7 @@ export class SpdySession {
 
   private onWindowUpdate(id: number, delta: number): void {
     const s = this.streams.get(id);
-    if (!this.windows.update(s, id === 0, delta) && s) {
+    if (!this.windows.update(id === 0 ? "session" : s, delta) && s) {
       this.sendReset(s, RstStatus.FLOW_CONTROL_ERROR);
       s.fail(new SpdyProtocolError(`stream ${id} window overflow`));
     }
@@ -358,7 +374,7 @@ export class SpdySession {
   }
 
   private goAway(status: number): void {
-    if (this.sentGoAway || this.out.isAborted) return;
+    if (this.sentGoAway || this.ended || this.out.isAborted) return;
     this.sentGoAway = true;
     this.sendQuiet(encode.goaway(this.lastPeerId, status));
   }
@@ -373,7 +389,7 @@ export class SpdySession {
     this.pings.clear();
     for (const s of [...this.streams.values()]) s.fail(reason);
     this.windows.wake();
-    this.endLoop();
+    this.stopRead?.();
   }
 
   private async finishTransport(): Promise<void> {

@@ -6,7 +6,8 @@ import { assert, assertEquals, assertRejects } from "../../testing/asserts.ts";
 import { SpdyProtocolError } from "../../errors.ts";
 import { encode, encodeHeaderBlock, FrameType, GoAwayStatus } from "./frames.ts";
 import { SpdySession, type SpdyStream } from "./session.ts";
-import { pipePair, rawControl, RawPeer, readAll, u32s } from "./test_peer.ts";
+import { echo, pipePair, rawControl, RawPeer, readAll, u32s } from "./test_peer.ts";
+import { liveZlibContexts } from "./header_zlib.ts";
 
 /** A SYN_STREAM whose header block is `block`, compressed by the peer's own context. */
 function synWithBlock(peer: RawPeer, id: number, block: Uint8Array): Uint8Array {
@@ -110,7 +111,7 @@ Deno.test("stream-level faults reset only that stream", async () => {
   const streams: SpdyStream[] = [];
   const server = new SpdySession(a, { onStream: (s) => void streams.push(s) });
   const peer = new RawPeer(b);
-  await peer.synStream(1, {}, true);
+  await peer.synStream(1, {}, { fin: true });
   await peer.synStream(3, {});
   await peer.until((f) => f.type === "syn_reply" && f.streamId === 3);
   // DATA after FIN on stream 1: RST STREAM_ALREADY_CLOSED for 1, stream 3 unaffected.
@@ -120,12 +121,68 @@ Deno.test("stream-level faults reset only that stream", async () => {
   // Data for a stream the peer reset a moment ago is dropped silently.
   await peer.write(encode.rstStream(3, 5));
   await streams[1].done;
-  await peer.write(encode.data(3, new Uint8Array(2), true));
+  await peer.write(encode.data(3, new Uint8Array(2), { fin: true }));
   await peer.write(encode.ping(3));
   assertEquals(await peer.until((f) => f.type === "ping"), { type: "ping", id: 3 });
   await assertRejects(() => readAll(streams[1].readable), SpdyProtocolError, "reset by peer");
   const closing = server.close();
   await peer.drain();
   await closing;
+  await peer.close();
+});
+
+Deno.test("a PING flood from a peer that never reads ends its session", async () => {
+  const { a, b } = pipePair();
+  const server = new SpdySession(a, { onStream: () => false });
+  const peer = new RawPeer(b);
+  const pings = new Uint8Array(12 * 30_000);
+  for (let i = 0; i < 30_000; i++) pings.set(encode.ping(2 * i + 1), 12 * i);
+  const flood = peer.write(pings).catch(() => {});
+  await server.closed;
+  await flood;
+  await peer.close();
+});
+
+Deno.test("hundreds of sessions, ended every way, free every zlib context", async () => {
+  const before = liveZlibContexts();
+  for (let i = 0; i < 150; i++) {
+    const { a, b } = pipePair();
+    const server = new SpdySession(a, { onStream: echo });
+    if (i % 3 === 2) {
+      // A malformed frame (bad version) after a stream opened.
+      const peer = new RawPeer(b);
+      await peer.synStream(1, { streamtype: "x" });
+      peer.write(rawControl(FrameType.PING, u32s(1), { version: 9 })).catch(() => {});
+      await peer.drain();
+      await server.closed;
+      await peer.close();
+      continue;
+    }
+    const client = new SpdySession(b, { role: "client", onStream: () => false });
+    const s = await client.openStream({ streamtype: "x" });
+    if (i % 3 === 0) {
+      await s.close();
+      await readAll(s.readable);
+      await client.close();
+    } else {
+      await server.close({ now: true });
+    }
+    await Promise.all([server.closed, client.closed]);
+  }
+  assertEquals(liveZlibContexts(), before);
+});
+
+Deno.test("close({now}) ends a graceful close stuck on a peer that never reads", async () => {
+  const { a, b } = pipePair();
+  const server = new SpdySession(a, { onStream: () => true });
+  const peer = new RawPeer(b);
+  await peer.synStream(1, {}, { fin: true });
+  // Stream 1 stays half open and the peer reads nothing, so the server's frames stay queued.
+  let closed = false;
+  const graceful = server.close().then(() => closed = true);
+  for (let i = 0; i < 10; i++) await new Promise((r) => setTimeout(r, 1));
+  assert(!closed, "a graceful close waits for open streams and for its frames to be taken");
+  await server.close({ now: true });
+  await graceful;
   await peer.close();
 });

@@ -112,7 +112,7 @@ Deno.test("a peer ignoring windows is throttled by not reading the transport", a
   assert(accepted < 16, `${accepted} frames of 32 KiB accepted past a 128 KiB bound`);
   const reading = readAll(stream!.readable);
   await Promise.all(writes);
-  await peer.write(encode.data(1, new Uint8Array(0), true));
+  await peer.write(encode.data(1, new Uint8Array(0), { fin: true }));
   assertEquals((await reading).length, 64 * 32 * 1024);
   await stream!.close();
   await stream!.done;
@@ -129,7 +129,7 @@ Deno.test("PING is echoed; GOAWAY from the peer ends the session once streams fi
   const peer = new RawPeer(b);
   await peer.write(encode.ping(7));
   assertEquals(await peer.until((f) => f.type === "ping"), { type: "ping", id: 7 });
-  await peer.synStream(1, { streamtype: "x" }, true);
+  await peer.synStream(1, { streamtype: "x" }, { fin: true });
   await peer.until((f) => f.type === "syn_reply");
   await peer.write(encode.goaway(0, 0));
   // The echo finishes stream 1 (prefix, then FIN), and then the session ends by itself.
@@ -169,4 +169,27 @@ Deno.test("ping() resolves on the peer's echo and rejects once the session is go
   await client.close();
   await server.closed;
   await assertRejects(() => server.ping(), SpdyProtocolError, "closed");
+});
+
+Deno.test("a flood of 1-byte DATA frames is bounded in pieces, not only in bytes", async () => {
+  const { a, b } = pipePair();
+  let stream: SpdyStream | undefined;
+  const server = new SpdySession(a, { onStream: (s) => void (stream = s) });
+  const peer = new RawPeer(b);
+  await peer.synStream(1, {});
+  const heard = peer.drain();
+  const batch = new Uint8Array(9 * 100);
+  for (let i = 0; i < 100; i++) batch.set(encode.data(1, new Uint8Array([i])), 9 * i);
+  let accepted = 0;
+  const writes = Array.from({ length: 1000 }, () => peer.write(batch).then(() => accepted++));
+  for (let i = 0; i < 20; i++) await new Promise((r) => setTimeout(r, 1));
+  // 256 KiB of 1-byte pieces would be 2600 batches; with per-piece overhead about 40 fit.
+  assert(accepted < 100, `${accepted} batches of 100 one-byte frames accepted`);
+  const reading = readAll(stream!.readable);
+  await Promise.all(writes);
+  await peer.write(encode.data(1, new Uint8Array(0), { fin: true }));
+  assertEquals((await reading).length, 100_000);
+  await server.close({ now: true });
+  await heard.catch(() => {}); // the pipe errors: the server aborted its side
+  await peer.close();
 });

@@ -6,6 +6,9 @@
 import { SpdyProtocolError } from "../../errors.ts";
 import { RstStatus } from "./frames.ts";
 
+/** Bookkeeping cost counted per queued piece (see `isFull`). */
+const PIECE_OVERHEAD = 64;
+
 export interface SpdyStream {
   readonly id: number;
   /** Header names lower-cased, from the peer's SYN_STREAM. */
@@ -25,7 +28,7 @@ export interface SpdyStream {
 /** What a stream needs from its session. */
 export interface StreamHost {
   readonly maxBufferedBytes: number;
-  sendData(stream: SessionStream, data: Uint8Array, fin: boolean): Promise<void>;
+  sendData(stream: SessionStream, f: { data: Uint8Array; fin: boolean }): Promise<void>;
   sendReset(stream: SessionStream, status: number): void;
   consumed(stream: SessionStream, bytes: number): void;
   streamDone(stream: SessionStream): void;
@@ -45,6 +48,7 @@ export class SessionStream implements SpdyStream {
   private ended = false;
   private readCanceled = false;
   private queue: Uint8Array[] = [];
+  private queueHead = 0;
   private queued = 0;
   private controller!: ReadableStreamDefaultController<Uint8Array>;
   private wakeReader: (() => void) | undefined;
@@ -56,12 +60,21 @@ export class SessionStream implements SpdyStream {
   /** Writes wait for this: our SYN_REPLY was queued, or the peer's SYN_REPLY arrived. */
   readonly opened: Promise<void>;
 
+  readonly id: number;
+  readonly headers: ReadonlyMap<string, string>;
+
   constructor(
-    readonly id: number,
-    readonly headers: ReadonlyMap<string, string>,
     private readonly host: StreamHost,
-    options: { sendWindow: number; remoteClosed?: boolean; localClosed?: boolean },
+    options: {
+      id: number;
+      headers: ReadonlyMap<string, string>;
+      sendWindow: number;
+      remoteClosed?: boolean;
+      localClosed?: boolean;
+    },
   ) {
+    this.id = options.id;
+    this.headers = options.headers;
     this.sendWindow = options.sendWindow;
     this.remoteClosed = options.remoteClosed ?? false;
     this.localClosed = this.finSent = options.localClosed ?? false;
@@ -86,13 +99,21 @@ export class SessionStream implements SpdyStream {
     return this.ended;
   }
 
-  /** True while the reader is behind by the per-stream bound: the session stops reading. */
+  /**
+   * True while the reader is behind by the per-stream bound: the session stops reading. Each
+   * queued piece counts some bytes of overhead too, so a flood of 1-byte DATA frames is bounded
+   * in pieces as well as in bytes.
+   */
   get isFull(): boolean {
-    return !this.ended && !this.readCanceled && this.queued >= this.host.maxBufferedBytes;
+    if (this.ended || this.readCanceled) return false;
+    const pieces = this.queue.length - this.queueHead;
+    return this.queued + pieces * PIECE_OVERHEAD >= this.host.maxBufferedBytes;
   }
 
   markOpened(): void {
     this.resolveOpened();
+    // A stream opened with FIN both ways (unidirectional) is done at once.
+    this.checkDone();
   }
 
   whenDrained(): Promise<void> {
@@ -126,7 +147,7 @@ export class SessionStream implements SpdyStream {
       if (this.error) throw this.error;
       if (this.localClosed) throw new SpdyProtocolError(`stream ${this.id} is closed for writing`);
       if (data.length === 0) return;
-      return this.host.sendData(this, data, false);
+      return this.host.sendData(this, { data, fin: false });
     });
     this.writeChain = p.catch(() => {});
     return p;
@@ -137,7 +158,7 @@ export class SessionStream implements SpdyStream {
     this.localClosed = true;
     const p = this.writeChain.then(async () => {
       if (this.error) return;
-      await this.host.sendData(this, new Uint8Array(0), true);
+      await this.host.sendData(this, { data: new Uint8Array(0), fin: true });
       this.finSent = true;
       this.checkDone();
     }).catch(() => {});
@@ -163,6 +184,7 @@ export class SessionStream implements SpdyStream {
     this.rejectOpened(err);
     if (!this.remoteClosed) {
       this.queue = [];
+      this.queueHead = 0;
       this.queued = 0;
       try {
         this.controller.error(err);
@@ -192,7 +214,7 @@ export class SessionStream implements SpdyStream {
 
   private async pull(c: ReadableStreamDefaultController<Uint8Array>): Promise<void> {
     for (;;) {
-      const chunk = this.queue.shift();
+      const chunk = this.shift();
       if (chunk) {
         this.queued -= chunk.length;
         c.enqueue(chunk);
@@ -206,10 +228,25 @@ export class SessionStream implements SpdyStream {
     }
   }
 
+  private shift(): Uint8Array | undefined {
+    if (this.queueHead === this.queue.length) return undefined;
+    const chunk = this.queue[this.queueHead++];
+    // Drop consumed slots now and then: shift() per piece would be quadratic.
+    if (this.queueHead === this.queue.length) {
+      this.queue = [];
+      this.queueHead = 0;
+    } else if (this.queueHead > 1024 && this.queueHead * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.queueHead);
+      this.queueHead = 0;
+    }
+    return chunk;
+  }
+
   private cancelRead(): void {
     this.readCanceled = true;
     if (this.queued > 0 && !this.remoteClosed) this.host.consumed(this, this.queued);
     this.queue = [];
+    this.queueHead = 0;
     this.queued = 0;
     this.wake();
     for (const w of this.drainWaiters.splice(0)) w();

@@ -87,9 +87,13 @@ export class RawPeer {
     return this.writer.write(bytes);
   }
 
-  synStream(streamId: number, headers: Record<string, string>, fin = false): Promise<void> {
+  synStream(
+    streamId: number,
+    headers: Record<string, string>,
+    options: { fin?: boolean } = {},
+  ): Promise<void> {
     const h = Object.entries(headers);
-    return this.write(encode.synStream(this.compressor, { streamId, headers: h, fin }));
+    return this.write(encode.synStream(this.compressor, { streamId, headers: h, ...options }));
   }
 
   /** Reads frames until one matches (returned) or the session closes the pipe (undefined). */
