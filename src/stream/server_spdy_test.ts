@@ -128,3 +128,47 @@ Deno.test("stream server: port-forward over SPDY pairs data and error streams by
     closeConn(c.conn);
   });
 });
+
+Deno.test("stream server over SPDY v4: a tty session takes resizes on its resize stream", async () => {
+  await withServer(async (server, backend) => {
+    const req = execReq(["resize", "2"], { tty: true, stdin: true, stderr: false });
+    const c = await spdyConnect(server.url(req), { protocols: ["v4.channel.k8s.io"] });
+    const s = c.session!;
+    const error = await s.openStream({ streamType: "error" }, { fin: true });
+    await s.openStream({ streamType: "stdin" });
+    await s.openStream({ streamType: "stdout" }, { fin: true });
+    const resize = await s.openStream({ streamType: "resize" });
+    await resize.write(enc('{"Width":80,"Height":24}\n{"Width":132,"Height":43}'));
+    assertEquals(JSON.parse(await readText(error)).status, "Success");
+    assertEquals(backend.resizes, [{ width: 80, height: 24 }, { width: 132, height: 43 }]);
+    await s.close({ now: true });
+    closeConn(c.conn);
+  });
+});
+
+Deno.test("stream server: an idle session is closed after stream_idle_timeout", async () => {
+  const backend = new FakeStreamBackend();
+  const server = await StreamServer.start({
+    address: "127.0.0.1",
+    port: 0,
+    backend,
+    newSession: newSpdySession,
+    log: new Logger({ sink: { write() {} } }),
+    idleTimeoutMs: 200,
+  });
+  try {
+    const req = execReq(["cat"], { stdin: true, stderr: false });
+    const c = await spdyConnect(server.url(req), { protocols: ["v4.channel.k8s.io"] });
+    const s = c.session!;
+    await s.openStream({ streamType: "error" }, { fin: true });
+    await s.openStream({ streamType: "stdin" });
+    await s.openStream({ streamType: "stdout" }, { fin: true });
+    const t0 = performance.now();
+    await s.closed.catch(() => {});
+    const took = performance.now() - t0;
+    assert(took >= 150 && took < 5000, `closed after ${took} ms`);
+    closeConn(c.conn);
+  } finally {
+    await server.close();
+  }
+});
