@@ -1,10 +1,6 @@
 import { assert, assertEquals } from "../testing/asserts.ts";
-import { FakeStreamBackend } from "../testing/fake_stream_backend.ts";
+import { execRequest, withStreamServer } from "../testing/fake_stream_backend.ts";
 import { readText, spdyConnect } from "../testing/spdy_client.ts";
-import { Logger } from "../log.ts";
-import type { CachedRequest } from "./backend.ts";
-import { StreamServer } from "./server.ts";
-import { newSpdySession } from "./streaming.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
 
@@ -14,40 +10,9 @@ function closeConn(c: Deno.Conn) {
   } catch { /* the session closed it */ }
 }
 
-async function withServer(fn: (s: StreamServer, b: FakeStreamBackend) => Promise<void>) {
-  const backend = new FakeStreamBackend();
-  const server = await StreamServer.start({
-    address: "127.0.0.1",
-    port: 0,
-    backend,
-    newSession: newSpdySession,
-    log: new Logger({ sink: { write() {} } }),
-    creationTimeoutMs: 500,
-  });
-  try {
-    await fn(server, backend);
-  } finally {
-    await server.close();
-  }
-  assertEquals(server.connections, 0);
-}
-
-function execReq(cmd: string[], o: Partial<CachedRequest & { kind: "exec" }> = {}): CachedRequest {
-  return {
-    kind: "exec",
-    containerId: "c1",
-    cmd,
-    stdin: false,
-    stdout: true,
-    stderr: true,
-    tty: false,
-    ...o,
-  };
-}
-
 Deno.test("stream server over SPDY v4: streams by streamType, output and exit status", async () => {
-  await withServer(async (server) => {
-    const c = await spdyConnect(server.url(execReq(["exit", "7"])), {
+  await withStreamServer(async (server) => {
+    const c = await spdyConnect(server.url(execRequest(["exit", "7"])), {
       protocols: ["v4.channel.k8s.io", "v3.channel.k8s.io"],
     });
     assertEquals(c.status, 101);
@@ -67,8 +32,8 @@ Deno.test("stream server over SPDY v4: streams by streamType, output and exit st
 });
 
 Deno.test("stream server over SPDY: stdin is copied through and FIN ends it", async () => {
-  await withServer(async (server) => {
-    const req = execReq(["cat"], { stdin: true, stderr: false });
+  await withStreamServer(async (server) => {
+    const req = execRequest(["cat"], { stdin: true, stderr: false });
     const c = await spdyConnect(server.url(req), { protocols: ["v4.channel.k8s.io"] });
     const s = c.session!;
     const error = await s.openStream({ streamType: "error" }, { fin: true });
@@ -85,8 +50,8 @@ Deno.test("stream server over SPDY: stdin is copied through and FIN ends it", as
 });
 
 Deno.test("stream server over SPDY: a client that never opens its streams is dropped", async () => {
-  await withServer(async (server, backend) => {
-    const c = await spdyConnect(server.url(execReq(["echo", "x"])), {
+  await withStreamServer(async (server, backend) => {
+    const c = await spdyConnect(server.url(execRequest(["echo", "x"])), {
       protocols: ["v4.channel.k8s.io"],
     });
     await c.session!.openStream({ streamType: "error" }, { fin: true });
@@ -97,11 +62,11 @@ Deno.test("stream server over SPDY: a client that never opens its streams is dro
 });
 
 Deno.test("stream server over SPDY: protocol negotiation errors", async () => {
-  await withServer(async (server) => {
-    const none = await spdyConnect(server.url(execReq(["echo"])), { protocols: [] });
+  await withStreamServer(async (server) => {
+    const none = await spdyConnect(server.url(execRequest(["echo"])), { protocols: [] });
     assertEquals(none.status, 400);
     closeConn(none.conn);
-    const bad = await spdyConnect(server.url(execReq(["echo"])), { protocols: ["v9"] });
+    const bad = await spdyConnect(server.url(execRequest(["echo"])), { protocols: ["v9"] });
     assertEquals(bad.status, 403);
     assert(/X-Accepted-Stream-Protocol-Versions: v4.channel.k8s.io/.test(bad.headers));
     closeConn(bad.conn);
@@ -109,7 +74,7 @@ Deno.test("stream server over SPDY: protocol negotiation errors", async () => {
 });
 
 Deno.test("stream server: port-forward over SPDY pairs data and error streams by requestID", async () => {
-  await withServer(async (server) => {
+  await withStreamServer(async (server) => {
     const url = server.url({ kind: "portforward", podId: "p1", ports: [] });
     const c = await spdyConnect(url, { protocols: ["portforward.k8s.io"] });
     const s = c.session!;
@@ -130,8 +95,8 @@ Deno.test("stream server: port-forward over SPDY pairs data and error streams by
 });
 
 Deno.test("stream server over SPDY v4: a tty session takes resizes on its resize stream", async () => {
-  await withServer(async (server, backend) => {
-    const req = execReq(["resize", "2"], { tty: true, stdin: true, stderr: false });
+  await withStreamServer(async (server, backend) => {
+    const req = execRequest(["resize", "2"], { tty: true, stdin: true, stderr: false });
     const c = await spdyConnect(server.url(req), { protocols: ["v4.channel.k8s.io"] });
     const s = c.session!;
     const error = await s.openStream({ streamType: "error" }, { fin: true });
@@ -147,17 +112,8 @@ Deno.test("stream server over SPDY v4: a tty session takes resizes on its resize
 });
 
 Deno.test("stream server: an idle session is closed after stream_idle_timeout", async () => {
-  const backend = new FakeStreamBackend();
-  const server = await StreamServer.start({
-    address: "127.0.0.1",
-    port: 0,
-    backend,
-    newSession: newSpdySession,
-    log: new Logger({ sink: { write() {} } }),
-    idleTimeoutMs: 200,
-  });
-  try {
-    const req = execReq(["cat"], { stdin: true, stderr: false });
+  await withStreamServer(async (server) => {
+    const req = execRequest(["cat"], { stdin: true, stderr: false });
     const c = await spdyConnect(server.url(req), { protocols: ["v4.channel.k8s.io"] });
     const s = c.session!;
     await s.openStream({ streamType: "error" }, { fin: true });
@@ -168,7 +124,5 @@ Deno.test("stream server: an idle session is closed after stream_idle_timeout", 
     const took = performance.now() - t0;
     assert(took >= 150 && took < 5000, `closed after ${took} ms`);
     closeConn(c.conn);
-  } finally {
-    await server.close();
-  }
+  }, { idleTimeoutMs: 200 });
 });

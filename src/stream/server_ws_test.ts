@@ -1,45 +1,10 @@
 import { assert, assertEquals } from "../testing/asserts.ts";
-import { FakeStreamBackend } from "../testing/fake_stream_backend.ts";
+import { execRequest, withStreamServer } from "../testing/fake_stream_backend.ts";
 import { WsTestClient } from "../testing/ws_client.ts";
-import { Logger } from "../log.ts";
-import type { CachedRequest } from "./backend.ts";
-import { StreamServer } from "./server.ts";
 import { OP } from "./websocket.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const dec = (b: Uint8Array) => new TextDecoder().decode(b);
-
-async function withServer(fn: (s: StreamServer, b: FakeStreamBackend) => Promise<void>) {
-  const backend = new FakeStreamBackend();
-  const server = await StreamServer.start({
-    address: "127.0.0.1",
-    port: 0,
-    backend,
-    newSession: () => {
-      throw new Error("no SPDY in this test");
-    },
-    log: new Logger({ sink: { write() {} } }),
-  });
-  try {
-    await fn(server, backend);
-  } finally {
-    await server.close();
-  }
-  assertEquals(server.connections, 0);
-}
-
-function execReq(cmd: string[], o: Partial<CachedRequest & { kind: "exec" }> = {}): CachedRequest {
-  return {
-    kind: "exec",
-    containerId: "c1",
-    cmd,
-    stdin: false,
-    stdout: true,
-    stderr: true,
-    tty: false,
-    ...o,
-  };
-}
 
 /** Reads channel messages until the server closes; returns text per channel. */
 async function collect(c: WsTestClient, base64 = false): Promise<Map<number, string>> {
@@ -56,8 +21,8 @@ async function collect(c: WsTestClient, base64 = false): Promise<Map<number, str
 }
 
 Deno.test("stream server over WebSocket v5: exec output, Success status, token used once", async () => {
-  await withServer(async (server) => {
-    const url = server.url(execReq(["echo", "hello", "oops"]));
+  await withStreamServer(async (server) => {
+    const url = server.url(execRequest(["echo", "hello", "oops"]));
     const c = await WsTestClient.connect(url, { protocols: ["v5.channel.k8s.io"] });
     assertEquals(c.status, 101);
     assert(/sec-websocket-protocol: v5.channel.k8s.io/i.test(c.headers));
@@ -72,15 +37,15 @@ Deno.test("stream server over WebSocket v5: exec output, Success status, token u
 });
 
 Deno.test("stream server over WebSocket: a non-zero exit is NonZeroExitCode with the code", async () => {
-  await withServer(async (server) => {
-    const c = await WsTestClient.connect(server.url(execReq(["exit", "3"])), {
+  await withStreamServer(async (server) => {
+    const c = await WsTestClient.connect(server.url(execRequest(["exit", "3"])), {
       protocols: ["v4.channel.k8s.io"],
     });
     const status = JSON.parse((await collect(c)).get(3)!);
     assertEquals(status.status, "Failure");
     assertEquals(status.reason, "NonZeroExitCode");
     assertEquals(status.details, { causes: [{ reason: "ExitCode", message: "3" }] });
-    const f = await WsTestClient.connect(server.url(execReq(["nosuch"])), {
+    const f = await WsTestClient.connect(server.url(execRequest(["nosuch"])), {
       protocols: ["v4.channel.k8s.io"],
     });
     const failed = JSON.parse((await collect(f)).get(3)!);
@@ -90,8 +55,8 @@ Deno.test("stream server over WebSocket: a non-zero exit is NonZeroExitCode with
 });
 
 Deno.test("stream server over WebSocket v5: stdin, then the close signal ends it", async () => {
-  await withServer(async (server) => {
-    const req = execReq(["cat"], { stdin: true, stderr: false });
+  await withStreamServer(async (server) => {
+    const req = execRequest(["cat"], { stdin: true, stderr: false });
     const c = await WsTestClient.connect(server.url(req), { protocols: ["v5.channel.k8s.io"] });
     await c.send(OP.binary, new Uint8Array([0, ...enc("ping\n")]));
     await c.send(OP.binary, new Uint8Array([255, 0]));
@@ -102,8 +67,8 @@ Deno.test("stream server over WebSocket v5: stdin, then the close signal ends it
 });
 
 Deno.test("stream server over base64.channel.k8s.io: text frames, plain error text", async () => {
-  await withServer(async (server) => {
-    const c = await WsTestClient.connect(server.url(execReq(["exit", "2"])), {
+  await withStreamServer(async (server) => {
+    const c = await WsTestClient.connect(server.url(execRequest(["exit", "2"])), {
       protocols: ["base64.channel.k8s.io"],
     });
     const out = await collect(c, true);
@@ -113,8 +78,8 @@ Deno.test("stream server over base64.channel.k8s.io: text frames, plain error te
 });
 
 Deno.test("stream server over WebSocket: tty resizes reach the backend", async () => {
-  await withServer(async (server, backend) => {
-    const req = execReq(["resize", "2"], { tty: true, stdin: true, stderr: false });
+  await withStreamServer(async (server, backend) => {
+    const req = execRequest(["resize", "2"], { tty: true, stdin: true, stderr: false });
     const c = await WsTestClient.connect(server.url(req), { protocols: ["v5.channel.k8s.io"] });
     await c.send(OP.binary, new Uint8Array([4, ...enc('{"Width":80,"Height":24}{"width":100,')]));
     await c.send(OP.binary, new Uint8Array([4, ...enc('"height":40}')]));
@@ -124,8 +89,8 @@ Deno.test("stream server over WebSocket: tty resizes reach the backend", async (
 });
 
 Deno.test("stream server over WebSocket: a malformed frame ends that session only", async () => {
-  await withServer(async (server) => {
-    const req = execReq(["cat"], { stdin: true, stderr: false });
+  await withStreamServer(async (server) => {
+    const req = execRequest(["cat"], { stdin: true, stderr: false });
     const bad = await WsTestClient.connect(server.url(req), { protocols: ["v5.channel.k8s.io"] });
     const good = await WsTestClient.connect(server.url(req), { protocols: ["v5.channel.k8s.io"] });
     await bad.send(OP.binary, new Uint8Array([0, 1, 2]), { mask: false });
@@ -144,7 +109,7 @@ Deno.test("stream server over WebSocket: a malformed frame ends that session onl
 });
 
 Deno.test("stream server: port-forward over v4.channel.k8s.io, port first, error channel", async () => {
-  await withServer(async (server) => {
+  await withStreamServer(async (server) => {
     const url = server.url({ kind: "portforward", podId: "p1", ports: [8080, 1] });
     const c = await WsTestClient.connect(url, { protocols: ["v4.channel.k8s.io"] });
     await c.send(OP.binary, new Uint8Array([0, ...enc("GET")]));
@@ -163,7 +128,7 @@ Deno.test("stream server: port-forward over v4.channel.k8s.io, port first, error
 });
 
 Deno.test("stream server: unknown routes, wrong kinds and bad heads get HTTP errors", async () => {
-  await withServer(async (server) => {
+  await withStreamServer(async (server) => {
     const portUrl = server.url({ kind: "portforward", podId: "p1", ports: [] });
     const asExec = portUrl.replace("/portforward/", "/exec/");
     for (const [url, want] of [[asExec, 404], [`${server.baseUrl}/nothing`, 404]] as const) {
@@ -171,7 +136,7 @@ Deno.test("stream server: unknown routes, wrong kinds and bad heads get HTTP err
       assertEquals(c.status, want);
       c.close();
     }
-    const c = await WsTestClient.connect(server.url(execReq(["echo"])), {
+    const c = await WsTestClient.connect(server.url(execRequest(["echo"])), {
       extraHeaders: ["Bad Header: x"],
     });
     assertEquals(c.status, 400);

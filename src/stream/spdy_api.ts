@@ -3,18 +3,10 @@
  * they can be tested with a fake session and the server picks the real one in one place.
  */
 import type { Duplex } from "./backend.ts";
+import type { SpdyStream } from "./spdy/stream.ts";
 
-export interface SpdyStreamLike {
-  readonly id: number;
-  /** Lower-cased names. */
-  readonly headers: ReadonlyMap<string, string>;
-  readonly readable: ReadableStream<Uint8Array>;
-  write(data: Uint8Array): Promise<void>;
-  /** Half-close: FIN. */
-  close(): Promise<void>;
-  reset(status?: number): void;
-  readonly done: Promise<void>;
-}
+/** The session's stream (src/stream/spdy/stream.ts). */
+export type SpdyStreamLike = SpdyStream;
 
 export interface SpdySessionLike {
   readonly closed: Promise<void>;

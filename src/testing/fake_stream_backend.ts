@@ -3,7 +3,16 @@
  * container, so every protocol path (stdout, stderr, stdin echo, exit codes, resizes, failures)
  * can be driven without root. Port-forward echoes the bytes back, prefixed with the port.
  */
-import type { Duplex, StreamBackend, StreamIO, TerminalSize } from "../stream/backend.ts";
+import type {
+  CachedRequest,
+  Duplex,
+  StreamBackend,
+  StreamIO,
+  TerminalSize,
+} from "../stream/backend.ts";
+import { Logger } from "../log.ts";
+import { StreamServer, type StreamServerOptions } from "../stream/server.ts";
+import { newSpdySession } from "../stream/streaming.ts";
 
 export class FakeStreamBackend implements StreamBackend {
   readonly resizes: TerminalSize[] = [];
@@ -77,4 +86,44 @@ export class FakeStreamBackend implements StreamBackend {
         throw new Error(`executable file not found: ${cmd[0]}`);
     }
   }
+}
+
+/** A streaming server on a loopback port with a FakeStreamBackend, closed (and checked) after fn. */
+export async function withStreamServer(
+  fn: (s: StreamServer, b: FakeStreamBackend) => Promise<void>,
+  o: Partial<StreamServerOptions> = {},
+): Promise<void> {
+  const backend = new FakeStreamBackend();
+  const server = await StreamServer.start({
+    address: "127.0.0.1",
+    port: 0,
+    backend,
+    newSession: newSpdySession,
+    log: new Logger({ sink: { write() {} } }),
+    creationTimeoutMs: 500,
+    ...o,
+  });
+  try {
+    await fn(server, backend);
+  } finally {
+    await server.close();
+  }
+  if (server.connections !== 0) throw new Error(`${server.connections} connections left open`);
+}
+
+/** An exec request as the Exec RPC caches it: stdout and stderr, no stdin, no tty, unless given. */
+export function execRequest(
+  cmd: string[],
+  o: Partial<CachedRequest & { kind: "exec" }> = {},
+): CachedRequest {
+  return {
+    kind: "exec",
+    containerId: "c1",
+    cmd,
+    stdin: false,
+    stdout: true,
+    stderr: true,
+    tty: false,
+    ...o,
+  };
 }
