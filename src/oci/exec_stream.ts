@@ -102,9 +102,10 @@ export async function runExecStream(
     await host.writeFile(f.processFile, JSON.stringify(process));
     const args = execStreamArgs(o, { execId, tty: o.io.tty, stdin: !!o.io.stdin });
     const child = stream.spawnMonitor(o.conmonPath, args, { env: o.conmonEnv, cwd: o.dir });
+    // conmon subreaps the exec'd process, so its tree holds everything the exec started, even
+    // before the runtime wrote the pidfile (a runtime still starting the process).
     const killAll = async () => {
-      const pid = await readPid(host, f.pidFile);
-      if (pid !== undefined) await killTree(host, pid);
+      await killTree(host, child.pid);
       child.kill("SIGKILL");
     };
     try {

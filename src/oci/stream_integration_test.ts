@@ -20,6 +20,7 @@ import {
   waitFor,
 } from "../testing/oci_fixture.ts";
 import { gatherHostFacts } from "./host_facts.ts";
+import { readSpecialFile } from "./host.ts";
 import type { StreamIO, TerminalSize } from "./stream_io.ts";
 
 const encoder = new TextEncoder();
@@ -241,6 +242,8 @@ for (const name of Object.keys(RUNTIMES)) {
           const p = await processesWith(tmp);
           return p.live.length === 0 ? true : undefined;
         });
+        const mountinfo = (await readSpecialFile(`/proc/${Deno.pid}/mountinfo`)) ?? "";
+        assert(!mountinfo.includes(tmp), "no mounts under the test directory");
         const now = await waitFor("fds back to baseline", async () => {
           const f = await fds();
           return f.length <= baseline.length ? f : undefined;

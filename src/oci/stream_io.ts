@@ -85,8 +85,9 @@ export async function joinConmonSocket(
     for (;;) {
       const r = await resize.read().catch(() => ({ done: true as const, value: undefined }));
       if (r.done || finished) break;
-      // A resize that cannot be delivered is dropped; the session goes on.
-      await o.writeCtl(resizeMessage(r.value)).catch(() => {});
+      // Without a terminal there is nothing to resize, and conmon would only queue the line in a
+      // FIFO nobody reads. A resize that cannot be delivered is dropped; the session goes on.
+      if (io.tty) await o.writeCtl(resizeMessage(r.value)).catch(() => {});
     }
   })();
   try {

@@ -31,7 +31,7 @@ Deno.test("conmon's pipe byte routes stdout and stderr; stdin, its end and resiz
     stdout: out.stream,
     stderr: err.stream,
     resize: resize.stream,
-    tty: false,
+    tty: true,
   }, { writeCtl: (l) => Promise.resolve(void ctl.push(l)) });
   resize.push({ width: 123, height: 45 });
   stdin.push(enc("input"));
@@ -62,6 +62,24 @@ Deno.test("an aborted session stops forwarding and closes the socket", async () 
   assertEquals(aborted, 1);
   assertEquals(await conmon.read(), null, "the client's socket is closed");
   await conmon.close();
+});
+
+Deno.test("without a terminal, resizes are read and dropped", async () => {
+  const [client, conmon] = FdSocket.pair();
+  const resize = source<TerminalSize>();
+  const ctl: string[] = [];
+  const done = joinConmonSocket(client, {
+    stdout: sink().stream,
+    resize: resize.stream,
+    tty: false,
+  }, {
+    writeCtl: (l) => Promise.resolve(void ctl.push(l)),
+  });
+  resize.push({ width: 1, height: 2 });
+  await conmon.write(frame(2, "x"));
+  await conmon.close();
+  await done;
+  assertEquals(ctl, []);
 });
 
 Deno.test("resize messages are clamped to what conmon accepts", () => {

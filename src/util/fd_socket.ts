@@ -5,6 +5,11 @@
  * `nonblocking` FFI symbols, so a blocking recv(2)/send(2) waits on a pool thread, never on the
  * event loop; close() first shuts the socket down, which wakes a blocked recv or send, and only
  * then releases the fd, so a number in use by a pending call is never reused.
+ *
+ * Cost: a waiting read holds one thread of Deno's blocking pool (so does a send the peer is not
+ * draining) for as long as the session is idle; sessions are few and bounded by the streaming
+ * server, and every thread returns to the pool when its socket closes. A single poll(2) loop would
+ * hold one thread for all, at the price of a wake-up fd and per-fd readiness bookkeeping.
  */
 import { libcPath } from "../storage/libc.ts";
 
