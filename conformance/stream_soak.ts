@@ -40,13 +40,21 @@ function parseArgs(argv: string[]) {
 export interface Footprint {
   fds: number;
   rssKiB: number;
+  /** exec conmons of this daemon still running (each exec session has one while it runs). */
+  execMonitors: number;
 }
 
-export async function footprint(pid: number): Promise<Footprint> {
+export async function footprint(pid: number, dir: string): Promise<Footprint> {
   let fds = 0;
   for await (const _ of Deno.readDir(`/proc/${pid}/fd`)) fds++;
   const status = await Deno.readTextFile(`/proc/${pid}/status`);
-  return { fds, rssKiB: Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? NaN) };
+  let execMonitors = 0;
+  for await (const e of Deno.readDir("/proc")) {
+    if (!/^\d+$/.test(e.name)) continue;
+    const cmd = await Deno.readTextFile(`/proc/${e.name}/cmdline`).catch(() => "");
+    if (cmd.includes("--exec-attach") && cmd.includes(dir)) execMonitors++;
+  }
+  return { fds, rssKiB: Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? NaN), execMonitors };
 }
 
 /** i mod 3 picks what a session does; i mod 2 picks the transport. */
@@ -79,11 +87,11 @@ async function runAll(
   return failures;
 }
 
-async function settle(pid: number, base: Footprint): Promise<Footprint> {
-  let now = await footprint(pid);
-  for (let i = 0; i < 20 && now.fds > base.fds; i++) {
+async function settle(pid: number, dir: string, base?: Footprint): Promise<Footprint> {
+  let now = await footprint(pid, dir);
+  for (let i = 0; i < 20 && (now.fds > (base?.fds ?? Infinity) || now.execMonitors > 0); i++) {
     await new Promise((r) => setTimeout(r, 500));
-    now = await footprint(pid);
+    now = await footprint(pid, dir);
   }
   return now;
 }
@@ -123,14 +131,14 @@ async function main(): Promise<boolean> {
     say(`daemon pid ${daemon.child.pid}; container ${containerId.slice(0, 12)} (${args.runtime})`);
     const warm = await runAll(cri, { containerId, from: 0, count: 30, parallel: 6 });
     const pid = daemon.child.pid;
-    const base = await settle(pid, await footprint(pid));
+    const base = await settle(pid, dir);
     const t0 = performance.now();
     const half = Math.floor(args.sessions / 2);
     const failures = [
       ...warm,
       ...await runAll(cri, { containerId, from: 30, count: half, parallel: 8 }),
     ];
-    const mid = await settle(pid, base);
+    const mid = await settle(pid, dir, base);
     failures.push(
       ...await runAll(cri, {
         containerId,
@@ -140,20 +148,21 @@ async function main(): Promise<boolean> {
       }),
     );
     const secs = ((performance.now() - t0) / 1000).toFixed(1);
-    const after = await settle(pid, base);
-    const mib = (f: Footprint) => `${f.fds} fds, RSS ${(f.rssKiB / 1024).toFixed(1)} MiB`;
+    const after = await settle(pid, dir, base);
+    const mib = (f: Footprint) =>
+      `${f.fds} fds, RSS ${(f.rssKiB / 1024).toFixed(1)} MiB, ${f.execMonitors} exec conmons`;
     say(`${args.sessions} sessions in ${secs}s`);
     say(`baseline (after 30 warm-up sessions): ${mib(base)}`);
     say(`after ${half}: ${mib(mid)}`);
     say(`after ${args.sessions}: ${mib(after)}`);
     for (const f of failures.slice(0, 10)) say(`  ${f}`);
-    const fdOk = after.fds <= base.fds;
+    const fdOk = after.fds <= base.fds && after.execMonitors === 0;
     // V8 frees its heap lazily, so RSS is compared with the highest earlier reading: a leak keeps
     // growing through the second half, garbage waiting for a collection does not.
     const rssOk = after.rssKiB <= Math.max(base.rssKiB, mid.rssKiB) + RSS_ALLOWANCE_KIB;
     const passed = args.sessions + 30 - failures.length + (fdOk ? 1 : 0) + (rssOk ? 1 : 0);
     const failed = failures.length + (fdOk ? 0 : 1) + (rssOk ? 0 : 1);
-    if (!fdOk) say(`fd count grew by ${after.fds - base.fds}`);
+    if (!fdOk) say(`fds grew by ${after.fds - base.fds}; ${after.execMonitors} exec conmons left`);
     if (!rssOk) say(`RSS grew past the allowance in the second half`);
     say(`${passed} passed, ${failed} failed`);
     return failed === 0;
