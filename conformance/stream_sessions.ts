@@ -2,7 +2,6 @@
  * One exec session of the streaming soak (stream_soak.ts) over SPDY or WebSocket, with the
  * clients of src/testing, checked against what the command should report.
  */
-import type { CriTestClient } from "../src/testing/cri_client.ts";
 import { readText, spdyConnect } from "../src/testing/spdy_client.ts";
 import { WsTestClient } from "../src/testing/ws_client.ts";
 
@@ -35,11 +34,11 @@ interface Outcome {
 
 /** undefined when the session did what it should, else what went wrong. */
 export async function runSession(
-  cri: CriTestClient,
+  exec: (req: Record<string, unknown>) => Promise<string>,
   containerId: string,
   k: SessionKind,
 ): Promise<string | undefined> {
-  const { url } = await cri.call<{ url: string }>("RuntimeService", "Exec", {
+  const url = await exec({
     containerId,
     cmd: k.cmd,
     tty: k.tty,

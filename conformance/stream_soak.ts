@@ -69,8 +69,21 @@ export function kindOf(i: number): SessionKind {
   return { cmd: ["sh", "-c", "read x; stty size"], tty: true, ws, expect: 0, resize: true };
 }
 
+/**
+ * One gRPC connection per call: with one long-lived connection, Deno's HTTP/2 (nghttp2) aborted the
+ * process that received the GOAWAY at the end of ~530 calls (the daemon once, this script once).
+ */
+async function withCri<T>(socket: string, k8s: string, fn: (c: CriTestClient) => Promise<T>) {
+  const c = new CriTestClient(socket, loadSchema(k8s));
+  try {
+    return await fn(c);
+  } finally {
+    c.close();
+  }
+}
+
 async function runAll(
-  cri: CriTestClient,
+  exec: (req: Record<string, unknown>) => Promise<string>,
   o: { containerId: string; from: number; count: number; parallel: number },
 ): Promise<string[]> {
   const failures: string[] = [];
@@ -79,7 +92,7 @@ async function runAll(
   const worker = async () => {
     while (next < end) {
       const i = next++;
-      const err = await runSession(cri, o.containerId, kindOf(i)).catch((e) => String(e));
+      const err = await runSession(exec, o.containerId, kindOf(i)).catch((e) => String(e));
       if (err) failures.push(`session ${i}: ${err}`);
     }
   };
@@ -117,30 +130,30 @@ async function main(): Promise<boolean> {
       registriesConf: `${dir}/registries.conf`,
     });
     undo.push(() => removeBridge());
-    const cri = new CriTestClient(daemon.socket, loadSchema(args.k8s));
-    // The client closes after the daemon stopped: Deno's HTTP/2 server once aborted on an
-    // nghttp2 assertion when this client's GOAWAY arrived after 500 sessions, leaving the pod.
-    undo.push(() => Promise.resolve(cri.close()));
     undo.push(() => daemon.child.stop(15_000));
     undo.push(() => drainPods(daemon.endpoint, crictl));
-    const { podId, containerId } = await startContainer(cri);
-    undo.push(async () => {
-      await cri.call("RuntimeService", "StopPodSandbox", { podSandboxId: podId });
-      await cri.call("RuntimeService", "RemovePodSandbox", { podSandboxId: podId });
-    });
-    say(`daemon pid ${daemon.child.pid}; container ${containerId.slice(0, 12)} (${args.runtime})`);
-    const warm = await runAll(cri, { containerId, from: 0, count: 30, parallel: 6 });
+    const cri = <T>(fn: (c: CriTestClient) => Promise<T>) => withCri(daemon.socket, args.k8s, fn);
+    const { podId, containerId } = await cri(startContainer);
+    undo.push(() =>
+      cri(async (c) => {
+        await c.call("RuntimeService", "StopPodSandbox", { podSandboxId: podId });
+        await c.call("RuntimeService", "RemovePodSandbox", { podSandboxId: podId });
+      })
+    );
+    const exec = (req: Record<string, unknown>) =>
+      cri(async (c) => (await c.call<{ url: string }>("RuntimeService", "Exec", req)).url);
+    const warm = await runAll(exec, { containerId, from: 0, count: 30, parallel: 6 });
     const pid = daemon.child.pid;
     const base = await settle(pid, dir);
     const t0 = performance.now();
     const half = Math.floor(args.sessions / 2);
     const failures = [
       ...warm,
-      ...await runAll(cri, { containerId, from: 30, count: half, parallel: 8 }),
+      ...await runAll(exec, { containerId, from: 30, count: half, parallel: 8 }),
     ];
     const mid = await settle(pid, dir, base);
     failures.push(
-      ...await runAll(cri, {
+      ...await runAll(exec, {
         containerId,
         from: 30 + half,
         count: args.sessions - half,
@@ -155,7 +168,13 @@ async function main(): Promise<boolean> {
     say(`baseline (after 30 warm-up sessions): ${mib(base)}`);
     say(`after ${half}: ${mib(mid)}`);
     say(`after ${args.sessions}: ${mib(after)}`);
-    for (const f of failures.slice(0, 10)) say(`  ${f}`);
+    const kinds = new Map<string, number>();
+    for (const f of failures) {
+      const what = f.replace(/^session \d+: /, "").split(":")[0];
+      kinds.set(what, (kinds.get(what) ?? 0) + 1);
+    }
+    for (const [what, n] of kinds) say(`  ${n} × ${what}`);
+    for (const f of failures.slice(0, 5)) say(`  e.g. ${f}`);
     const fdOk = after.fds <= base.fds && after.execMonitors === 0;
     // V8 frees its heap lazily, so RSS is compared with the highest earlier reading: a leak keeps
     // growing through the second half, garbage waiting for a collection does not.
