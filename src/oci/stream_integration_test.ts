@@ -101,6 +101,35 @@ async function execChecks(env: OciTestEnv, id: string, bundle: string): Promise<
   assertEquals((await catDone).exitCode, 0);
   assertEquals(catOut.text(), "piped\n");
 
+  // Large stdin chunks: conmon reads at most 32 KiB - 1 per attach message; nothing is lost.
+  const big = source<Uint8Array>();
+  const count = sink();
+  const counted = rt.execStream(id, {
+    bundle,
+    cmd: ["wc", "-c"],
+    io: { stdin: big.stream, stdout: count.stream, stderr: sink().stream, tty: false },
+  });
+  for (let i = 0; i < 4; i++) big.push(new Uint8Array(100_000).fill(97));
+  big.end();
+  assertEquals((await counted).exitCode, 0);
+  assertEquals(count.text().trim(), "400000");
+
+  // 50 MB of output, every byte delivered in order of arrival, with the caller's pace setting
+  // conmon's (a slow writer stalls the socket, not memory).
+  let bytes = 0;
+  const tMb = performance.now();
+  const flood = await rt.execStream(id, {
+    bundle,
+    cmd: ["head", "-c", "50000000", "/dev/zero"],
+    io: {
+      stdout: new WritableStream({ write: (c) => void (bytes += c.length) }),
+      stderr: sink().stream,
+      tty: false,
+    },
+  });
+  const floodMs = performance.now() - tMb;
+  assertEquals([flood.exitCode, bytes], [0, 50_000_000]);
+
   const missing = await rt.execStream(id, {
     bundle,
     cmd: ["no-such-command"],
@@ -142,7 +171,7 @@ async function execChecks(env: OciTestEnv, id: string, bundle: string): Promise<
     const p = await processesWith("sleep 4");
     return p.live.length === 0 ? true : undefined;
   }, 5000);
-  return `non-tty exec ${nonTtyMs.toFixed(0)} ms`;
+  return `non-tty exec ${nonTtyMs.toFixed(0)} ms; 50 MB of stdout in ${floodMs.toFixed(0)} ms`;
 }
 
 async function attachChecks(env: OciTestEnv): Promise<void> {

@@ -1,9 +1,9 @@
 /**
  * A socket held as a raw fd and driven through libc, for the two sockets Deno cannot open: conmon's
  * attach socket (AF_UNIX SOCK_SEQPACKET, where every message keeps its boundary) and a TCP socket
- * created inside a pod's network namespace (src/net/netns_dial.ts). Reads and writes use the
- * `nonblocking` FFI symbols, so a blocking recv(2)/send(2) waits on a pool thread, never on the
- * event loop; close() first shuts the socket down, which wakes a blocked recv or send, and only
+ * created inside a pod's network namespace (src/net/netns_dial.ts). A read or write that would
+ * wait goes through the `nonblocking` FFI symbols, so recv(2)/send(2) wait on a pool thread, never
+ * on the event loop; close() first shuts the socket down, which wakes a blocked recv or send, and only
  * then releases the fd, so a number in use by a pending call is never reused.
  *
  * Cost: a waiting read holds one thread of Deno's blocking pool (so does a send the peer is not
@@ -19,6 +19,11 @@ const SYMBOLS = {
   connect: { parameters: ["i32", "buffer", "u32"], result: "i32" },
   recv: { parameters: ["i32", "buffer", "usize", "i32"], result: "isize", nonblocking: true },
   send: { parameters: ["i32", "buffer", "usize", "i32"], result: "isize", nonblocking: true },
+  /** The same two calls on this thread, with MSG_DONTWAIT: they never wait. */
+  recvNow: { name: "recv", parameters: ["i32", "buffer", "usize", "i32"], result: "isize" },
+  sendNow: { name: "send", parameters: ["i32", "buffer", "usize", "i32"], result: "isize" },
+  /** fcntl(fd, F_SETFL, flags): an int vararg passes like a fixed int on x86-64 and arm64. */
+  fcntl: { parameters: ["i32", "i32", "i32"], result: "i32" },
   setsockopt: { parameters: ["i32", "i32", "i32", "buffer", "u32"], result: "i32" },
   shutdown: { parameters: ["i32", "i32"], result: "i32" },
   close: { parameters: ["i32"], result: "i32" },
@@ -43,11 +48,16 @@ export const AF_INET6 = 10;
 export const SOCK_STREAM = 1;
 export const SOCK_SEQPACKET = 5;
 export const SOCK_CLOEXEC = 0o2000000;
+const SOCK_NONBLOCK = 0o4000;
+const F_SETFL = 4;
 const O_PATH_CLOEXEC = 0o10000000 | 0o2000000;
+/** Below conmon's CONN_SOCK_BUF_SIZE - 1 (32767), with room to spare. */
+export const CONMON_MAX_MESSAGE = 16 << 10;
 const SHUT_WR = 1;
 const SHUT_RDWR = 2;
 /** A peer that went away must not SIGPIPE the daemon. */
 const MSG_NOSIGNAL = 0x4000;
+const MSG_DONTWAIT = 0x40;
 
 /**
  * errno of the last synchronous call on this thread. Copied out by memcpy: Deno's pointer views
@@ -78,11 +88,16 @@ export class FdSocket implements PacketConn {
   #writeShut = false;
   readonly #pending = new Set<Promise<unknown>>();
   readonly #bufSize: number;
+  readonly #maxMessage: number;
 
-  /** Takes ownership of fd. bufSize bounds one read (conmon sends at most 8 KiB + 1 per message). */
-  constructor(fd: number, options: { bufSize?: number } = {}) {
+  /**
+   * Takes ownership of fd. bufSize bounds one read (conmon sends at most 8 KiB + 1 per message);
+   * maxMessage splits writes on a SEQPACKET socket whose reader takes bounded messages.
+   */
+  constructor(fd: number, options: { bufSize?: number; maxMessage?: number } = {}) {
     this.#fd = fd;
     this.#bufSize = options.bufSize ?? 32 << 10;
+    this.#maxMessage = options.maxMessage ?? Infinity;
   }
 
   /**
@@ -103,25 +118,31 @@ export class FdSocket implements PacketConn {
     }
     try {
       const addr = sockaddrUn(target);
-      const fd = c.socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+      // Non-blocking for the connect only: a wedged conmon with a full backlog would otherwise
+      // hold this thread, the event loop's, inside connect(2).
+      const fd = c.socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
       if (fd < 0) throw new Error(`socket: errno ${errno()}`);
-      if (c.connect(fd, addr, addr.length) !== 0) {
+      if (c.connect(fd, addr, addr.length) !== 0 || c.fcntl(fd, F_SETFL, 0) !== 0) {
         const e = errno();
         c.close(fd);
         throw new Deno.errors.ConnectionRefused(`connect ${path}: errno ${e}`);
       }
-      return new FdSocket(fd);
+      // conmon reads 32 KiB - 1 bytes per attach message and drops the rest of a longer one.
+      return new FdSocket(fd, { maxMessage: CONMON_MAX_MESSAGE });
     } finally {
       if (dirFd >= 0) c.close(dirFd);
     }
   }
 
   /** A connected pair (tests). */
-  static pair(type = SOCK_SEQPACKET): [FdSocket, FdSocket] {
+  static pair(
+    type = SOCK_SEQPACKET,
+    options: { maxMessage?: number } = {},
+  ): [FdSocket, FdSocket] {
     const fds = new Int32Array(2);
     const rc = socketLibc().socketpair(AF_UNIX, type | SOCK_CLOEXEC, 0, new Uint8Array(fds.buffer));
     if (rc !== 0) throw new Error(`socketpair: errno ${errno()}`);
-    return [new FdSocket(fds[0]), new FdSocket(fds[1])];
+    return [new FdSocket(fds[0], options), new FdSocket(fds[1], options)];
   }
 
   get fd(): number {
@@ -135,24 +156,34 @@ export class FdSocket implements PacketConn {
     return p;
   }
 
+  /**
+   * What is already queued is taken at once on this thread (MSG_DONTWAIT); only an empty socket
+   * costs a pool thread, which waits for the next message. Under a flood of output that keeps
+   * the thread hand-off off the path of every message.
+   */
   async read(): Promise<Uint8Array | null> {
     if (this.#closed) return null;
+    const c = socketLibc();
     const buf = new Uint8Array(this.#bufSize);
-    const n = Number(await this.#track(socketLibc().recv(this.#fd, buf, BigInt(buf.length), 0)));
+    let n = Number(c.recvNow(this.#fd, buf, BigInt(buf.length), MSG_DONTWAIT));
+    // -1 is mostly EAGAIN; the waiting call settles it either way, so errno (which the runtime
+    // may have touched since) is never consulted.
+    if (n < 0) n = Number(await this.#track(c.recv(this.#fd, buf, BigInt(buf.length), 0)));
     // -1 (reset, or shut down under us) ends the stream like 0 does: the peer is unusable.
     return n > 0 && !this.#closed ? buf.subarray(0, n) : null;
   }
 
   async write(data: Uint8Array): Promise<void> {
+    const c = socketLibc();
     let off = 0;
-    // A copy: the pool thread reads it while the caller may reuse its buffer.
+    // A copy: a pool thread may read it while the caller reuses its buffer.
     const buf = data.slice();
     while (off < buf.length) {
       if (this.#closed || this.#writeShut) throw new Deno.errors.BrokenPipe("socket closed");
-      const rest = buf.subarray(off);
-      const n = Number(
-        await this.#track(socketLibc().send(this.#fd, rest, BigInt(rest.length), MSG_NOSIGNAL)),
-      );
+      const rest = buf.subarray(off, off + this.#maxMessage);
+      const len = BigInt(rest.length);
+      let n = Number(c.sendNow(this.#fd, rest, len, MSG_NOSIGNAL | MSG_DONTWAIT));
+      if (n < 0) n = Number(await this.#track(c.send(this.#fd, rest, len, MSG_NOSIGNAL)));
       if (n <= 0) throw new Deno.errors.BrokenPipe("the peer closed the socket");
       off += n;
     }

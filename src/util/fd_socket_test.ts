@@ -73,3 +73,24 @@ Deno.test("a socket path longer than sockaddr_un allows is reached through its d
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("writes on a SEQPACKET socket are split into messages conmon reads whole", async () => {
+  const [a, b] = FdSocket.pair(undefined, { maxMessage: 16 << 10 });
+  try {
+    const data = new Uint8Array(40_000).map((_, i) => i % 251);
+    const sent = a.write(data);
+    const sizes: number[] = [];
+    const got: number[] = [];
+    while (got.length < data.length) {
+      const m = (await b.read())!;
+      sizes.push(m.length);
+      got.push(...m);
+    }
+    await sent;
+    assertEquals(sizes, [16384, 16384, 7232]);
+    assertEquals(new Uint8Array(got), data);
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});
