@@ -162,32 +162,57 @@ async function main(): Promise<boolean> {
     );
     const secs = ((performance.now() - t0) / 1000).toFixed(1);
     const after = await settle(pid, dir, base);
-    const mib = (f: Footprint) =>
-      `${f.fds} fds, RSS ${(f.rssKiB / 1024).toFixed(1)} MiB, ${f.execMonitors} exec conmons`;
-    say(`${args.sessions} sessions in ${secs}s`);
-    say(`baseline (after 30 warm-up sessions): ${mib(base)}`);
-    say(`after ${half}: ${mib(mid)}`);
-    say(`after ${args.sessions}: ${mib(after)}`);
-    const kinds = new Map<string, number>();
-    for (const f of failures) {
-      const what = f.replace(/^session \d+: /, "").split(":")[0];
-      kinds.set(what, (kinds.get(what) ?? 0) + 1);
-    }
-    for (const [what, n] of kinds) say(`  ${n} × ${what}`);
-    for (const f of failures.slice(0, 5)) say(`  e.g. ${f}`);
-    const fdOk = after.fds <= base.fds && after.execMonitors === 0;
-    // V8 frees its heap lazily, so RSS is compared with the highest earlier reading: a leak keeps
-    // growing through the second half, garbage waiting for a collection does not.
-    const rssOk = after.rssKiB <= Math.max(base.rssKiB, mid.rssKiB) + RSS_ALLOWANCE_KIB;
-    const passed = args.sessions + 30 - failures.length + (fdOk ? 1 : 0) + (rssOk ? 1 : 0);
-    const failed = failures.length + (fdOk ? 0 : 1) + (rssOk ? 0 : 1);
-    if (!fdOk) say(`fds grew by ${after.fds - base.fds}; ${after.execMonitors} exec conmons left`);
-    if (!rssOk) say(`RSS grew past the allowance in the second half`);
+    const { passed, failed } = report({
+      sessions: args.sessions,
+      secs,
+      base,
+      mid,
+      after,
+      failures,
+    });
     say(`${passed} passed, ${failed} failed`);
     return failed === 0;
   } finally {
     for (const u of undo.reverse()) await u().catch((e) => say(`cleanup: ${e}`));
   }
+}
+
+/** Prints the figures and failures; the leak checks count as one test each. */
+function report(
+  r: {
+    sessions: number;
+    secs: string;
+    base: Footprint;
+    mid: Footprint;
+    after: Footprint;
+    failures: string[];
+  },
+): { passed: number; failed: number } {
+  const { base, mid, after, failures } = r;
+  const half = Math.floor(r.sessions / 2);
+  const mib = (f: Footprint) =>
+    `${f.fds} fds, RSS ${(f.rssKiB / 1024).toFixed(1)} MiB, ${f.execMonitors} exec conmons`;
+  say(`${r.sessions} sessions in ${r.secs}s`);
+  say(`baseline (after 30 warm-up sessions): ${mib(base)}`);
+  say(`after ${half}: ${mib(mid)}`);
+  say(`after ${r.sessions}: ${mib(after)}`);
+  const kinds = new Map<string, number>();
+  for (const f of failures) {
+    const what = f.replace(/^session \d+: /, "").split(":")[0];
+    kinds.set(what, (kinds.get(what) ?? 0) + 1);
+  }
+  for (const [what, n] of kinds) say(`  ${n} × ${what}`);
+  for (const f of failures.slice(0, 5)) say(`  e.g. ${f}`);
+  const fdOk = after.fds <= base.fds && after.execMonitors === 0;
+  // V8 frees its heap lazily, so RSS is compared with the highest earlier reading: a leak keeps
+  // growing through the second half, garbage waiting for a collection does not.
+  const rssOk = after.rssKiB <= Math.max(base.rssKiB, mid.rssKiB) + RSS_ALLOWANCE_KIB;
+  if (!fdOk) say(`fds grew by ${after.fds - base.fds}; ${after.execMonitors} exec conmons left`);
+  if (!rssOk) say(`RSS grew past the allowance in the second half`);
+  return {
+    passed: r.sessions + 30 - failures.length + (fdOk ? 1 : 0) + (rssOk ? 1 : 0),
+    failed: failures.length + (fdOk ? 0 : 1) + (rssOk ? 0 : 1),
+  };
 }
 
 async function startContainer(

@@ -143,11 +143,11 @@ export class StreamServer {
     const reader = conn.readable.getReader();
     const headTimer = setTimeout(() => closeQuietly(conn), this.#o.headTimeoutMs ?? 10_000);
     let got: Awaited<ReturnType<typeof readHead>>;
-    const raw = tracked(conn, reader, new Uint8Array(0), idle);
     try {
       got = await readHead(reader);
     } catch (err) {
       if (err instanceof HttpHeadError) {
+        const raw = tracked(conn, reader, new Uint8Array(0), idle);
         await respond(raw, err.status, { body: err.message + "\n" });
       }
       throw err;
