@@ -16,6 +16,7 @@ export interface SessionKind {
 }
 
 const enc = (s: string) => new TextEncoder().encode(s);
+export const LATE_RESIZE = "last resize not seen";
 const SIZES = [[80, 24], [100, 40], [120, 50]].map(([w, h]) => `{"Width":${w},"Height":${h}}`);
 
 /**
@@ -59,7 +60,7 @@ function judge(o: Outcome, k: SessionKind): string | undefined {
     return `want exit ${k.expect}: ${str(s)}`;
   }
   if (k.resize && !o.stdout.includes("50 120")) {
-    return `resize not seen: ${JSON.stringify(o.stdout)}`;
+    return `${LATE_RESIZE}: ${JSON.stringify(o.stdout)}`;
   }
   return undefined;
 }
