@@ -143,3 +143,24 @@ Deno.test("stream server: unknown routes, wrong kinds and bad heads get HTTP err
     c.close();
   });
 });
+
+Deno.test("stream server: past maxConnections a connection gets 503; a silent one is dropped", async () => {
+  await withStreamServer(async (server) => {
+    const req = execRequest(["cat"], { stdin: true, stderr: false });
+    const first = await WsTestClient.connect(server.url(req), { protocols: ["v5.channel.k8s.io"] });
+    assertEquals(first.status, 101);
+    const second = await WsTestClient.connect(server.url(req), {
+      protocols: ["v5.channel.k8s.io"],
+    });
+    assertEquals(second.status, 503);
+    second.close();
+    await first.send(OP.binary, new Uint8Array([255, 0]));
+    await collect(first);
+    const port = Number(new URL(server.baseUrl).port);
+    const silent = await Deno.connect({ hostname: "127.0.0.1", port });
+    const t0 = performance.now();
+    assertEquals(await silent.read(new Uint8Array(16)), null);
+    assert(performance.now() - t0 < 5000);
+    silent.close();
+  }, { maxConnections: 1, headTimeoutMs: 200 });
+});
