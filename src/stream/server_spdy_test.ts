@@ -126,3 +126,21 @@ Deno.test("stream server: an idle session is closed after stream_idle_timeout", 
     closeConn(c.conn);
   }, { idleTimeoutMs: 200 });
 });
+
+Deno.test("stream server over SPDY v2: the error stream carries the bare message", async () => {
+  await withStreamServer(async (server) => {
+    const c = await spdyConnect(server.url(execRequest(["exit", "3"])), {
+      protocols: ["v2.channel.k8s.io"],
+    });
+    const s = c.session!;
+    const error = await s.openStream({ streamType: "error" }, { fin: true });
+    await s.openStream({ streamType: "stdout" }, { fin: true });
+    await s.openStream({ streamType: "stderr" }, { fin: true });
+    assertEquals(
+      await readText(error),
+      "command terminated with non-zero exit code: exit status 3",
+    );
+    await s.closed.catch(() => {});
+    closeConn(c.conn);
+  });
+});
