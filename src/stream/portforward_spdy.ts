@@ -79,6 +79,8 @@ class PairTable {
       return false;
     }
     pair[type] = s;
+    // Nothing is read from the error stream; whatever a client sends there is discarded.
+    if (type === "error") void s.readable.cancel().catch(() => {});
     if (pair.data && pair.error) {
       clearTimeout(pair.timer);
       this.#pending.delete(id);

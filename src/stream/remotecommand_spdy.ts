@@ -96,6 +96,11 @@ export async function serveCommandSpdy(req: CommandRequest, o: SpdyServeOptions)
   }
   const aborted = new AbortController();
   void session.closed.finally(() => aborted.abort());
+  // What a client sends on streams the server only writes is discarded, so it cannot fill the
+  // session's per-stream buffer and stall the streams that matter.
+  for (const type of ["error", "stdout", "stderr"]) {
+    void got.get(type)?.readable.cancel().catch(() => {});
+  }
   // The kubelet half-closes the server side of stdin for channel.k8s.io (v1) clients.
   if (protocol === "channel.k8s.io") await got.get("stdin")?.close().catch(() => {});
   const out = (s?: SpdyStreamLike) =>
