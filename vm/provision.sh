@@ -168,6 +168,29 @@ bind_hugetlb() {
   say "cgroups: mounted the hugetlb v1 hierarchy at /sys/fs/cgroup/hugetlb"
 }
 
+# The conformance images need a busybox whose sh execs commands found on PATH, as upstream
+# busybox images do (critest's MaskedPaths spec masks /bin/ls and expects the exec to fail).
+# busybox-static runs applets in-process instead, and Debian's dynamic busybox conflicts with it,
+# so that package is unpacked to a directory of its own, not installed.
+HARNESS_BUSYBOX=/usr/local/libexec/crio-deno/busybox
+fetch_harness_busybox() {
+  local tmp
+  if [[ -x $HARNESS_BUSYBOX ]] && "$HARNESS_BUSYBOX" true; then
+    say "harness busybox: $HARNESS_BUSYBOX"
+    return
+  fi
+  tmp=$(mktemp -d)
+  chown _apt "$tmp" 2>/dev/null || true
+  if ! (cd "$tmp" && apt-get download -q busybox </dev/null); then
+    apt-get update -q
+    (cd "$tmp" && apt-get download -q busybox </dev/null) || die "apt-get download busybox failed"
+  fi
+  dpkg-deb -x "$tmp"/busybox_*.deb "$tmp/x"
+  install -D -m 0755 "$tmp/x/bin/busybox" "$HARNESS_BUSYBOX"
+  rm -rf "$tmp"
+  say "harness busybox: unpacked Debian's busybox to $HARNESS_BUSYBOX"
+}
+
 # Runs a throw-away busybox container with each OCI runtime; warns (does not fail) if one cannot.
 smoke_test_runtimes() {
   local bundle rt id
@@ -201,6 +224,7 @@ main() {
   cache_deno_deps
   build_cri_tools
   link_cni_plugins
+  fetch_harness_busybox
   bind_hugetlb
   smoke_test_runtimes
   say "done in $((SECONDS - start))s"

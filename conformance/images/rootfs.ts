@@ -1,12 +1,16 @@
 /**
  * Root filesystem pieces for the test images: a busybox base like the
- * upstream busybox images (one static binary plus a hard link per applet), account
- * files, and small shell programs standing in for what busybox lacks.
+ * upstream busybox images (one binary plus a hard link per applet, and the C library it
+ * links), account files, and small shell programs standing in for what busybox lacks.
+ *
+ * The busybox is Debian's dynamic build, unpacked by vm/provision.sh: like upstream's, its sh
+ * looks commands up on PATH and execs them. Debian's busybox-static runs applets in-process, so
+ * a masked /bin/ls (critest's MaskedPaths spec) would still run.
  */
 
 import type { FileEntry, TarEntry } from "./tar_writer.ts";
 
-export const BUSYBOX = "/bin/busybox";
+export const BUSYBOX = "/usr/local/libexec/crio-deno/busybox";
 
 export interface Account {
   name: string;
@@ -126,12 +130,38 @@ export interface BusyboxRootfsOptions {
   groups?: readonly Group[];
 }
 
+/** The shared libraries a binary loads (ldd), each at the path the loader looks for it. */
+export async function sharedLibraries(binary: string): Promise<TarEntry[]> {
+  const out = await new Deno.Command("ldd", { args: [binary], stdout: "piped", stderr: "null" })
+    .output();
+  // A static binary: ldd says so and fails; there is nothing to ship.
+  if (out.code !== 0) return [];
+  const paths = new TextDecoder().decode(out.stdout).split("\n").flatMap((line) => {
+    const m = line.match(/(?:=>\s*)?(\/\S+)\s+\(0x[0-9a-f]+\)/);
+    return m ? [m[1]] : [];
+  });
+  const entries: TarEntry[] = [];
+  const dirs = new Set<string>();
+  for (const abs of paths) {
+    const rel = abs.slice(1);
+    for (let i = rel.indexOf("/"); i > 0; i = rel.indexOf("/", i + 1)) dirs.add(rel.slice(0, i));
+    // Regular files, not the host's symlinks, whose targets the image might not have.
+    entries.push({ type: "file", path: rel, mode: 0o755, data: await Deno.readFile(abs) });
+  }
+  return [
+    ...[...dirs].sort().map((path): TarEntry => ({ type: "dir", path, mode: 0o755 })),
+    ...entries,
+  ];
+}
+
 /** Entries of the shared base layer. */
 export async function busyboxRootfs(opts: BusyboxRootfsOptions = {}): Promise<TarEntry[]> {
   const busybox = opts.busybox ?? BUSYBOX;
   const [binary, applets] = await Promise.all([Deno.readFile(busybox), busyboxApplets(busybox)]);
   const entries: TarEntry[] = DIRS.map(([path, mode]) => ({ type: "dir", path, mode }));
   entries.push({ type: "file", path: "bin/busybox", mode: 0o755, data: binary });
+  const known = new Set(entries.map((e) => e.path));
+  entries.push(...(await sharedLibraries(busybox)).filter((e) => !known.has(e.path)));
   for (const applet of applets) {
     if (applet === "bin/busybox") continue;
     // Hard links, as upstream busybox images have them: masking one applet path (critest's

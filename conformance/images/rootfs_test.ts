@@ -77,3 +77,33 @@ Deno.test("ipcs stand-in lists shared memory without errors", async () => {
   assert(out.stdout.includes("Shared Memory Segments"));
   assert(!/\d/.test(out.stdout.split("\n").slice(0, 3).join("")), "header must hold no digits");
 });
+
+Deno.test("the image's sh execs what PATH names, so a masked command fails as upstream's does", async () => {
+  // critest's MaskedPaths spec: /bin/ls masked (not a regular file) → "/bin/sh: ls: Permission
+  // denied". A shell that runs the ls applet in-process would list the directory instead.
+  const dir = await Deno.makeTempDir({ prefix: "rootfs-sh-" });
+  try {
+    await Deno.mkdir(`${dir}/ls`);
+    const out = await new Deno.Command(BUSYBOX, {
+      args: ["sh", "-c", "ls"],
+      env: { PATH: dir },
+      clearEnv: true,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assertEquals(new TextDecoder().decode(out.stderr), "sh: ls: Permission denied\n");
+    assertEquals(out.stdout.length, 0);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("the base layer carries the libraries busybox loads", () => {
+  const libs = entries.filter((e) => e.type === "file" && /\.so(\.\d+)*$/.test(e.path));
+  assert(libs.some((e) => /(^|\/)libc\.so\.6$/.test(e.path)), "libc");
+  assert(libs.some((e) => /ld-linux/.test(e.path)), "the loader");
+  for (const lib of libs) {
+    const parent = lib.path.slice(0, lib.path.lastIndexOf("/"));
+    assert(byPath.get(parent)?.type === "dir", `${parent} is in the layer`);
+  }
+});

@@ -5,6 +5,7 @@ import { containerStatus } from "./container_status.ts";
 import { containerStats, listContainerStats } from "./container_stats.ts";
 import { createContainer } from "./create_container.ts";
 import { execSync } from "./exec_sync.ts";
+import { getContainerEvents } from "./get_container_events.ts";
 import { listContainers } from "./list_containers.ts";
 import { removeContainer } from "./remove_container.ts";
 import { reopenContainerLog } from "./reopen_container_log.ts";
@@ -26,5 +27,6 @@ export function containerHandlers(c: Containers): Partial<RuntimeServiceHandlers
     UpdateContainerResources: updateContainerResources(s),
     ContainerStats: containerStats(s),
     ListContainerStats: listContainerStats(s),
+    GetContainerEvents: getContainerEvents(c.events),
   };
 }

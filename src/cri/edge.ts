@@ -36,6 +36,11 @@ export interface EdgeOptions {
   observer?: CallObserver;
   /** Aborted when the daemon shuts down; every call's signal follows it. */
   shutdown: AbortSignal;
+  /**
+   * Aborted as soon as the daemon begins to shut down: a stream (GetContainerEvents) never ends
+   * by itself, so it ends cleanly at once instead of holding the grace period open.
+   */
+  endStreams?: AbortSignal;
 }
 
 let counter = 0;
@@ -55,12 +60,14 @@ interface AnyCall {
   removeListener(event: "cancelled", listener: () => void): unknown;
 }
 
-function begin(info: MethodInfo, call: AnyCall, opts: EdgeOptions) {
+function begin(info: MethodInfo, call: AnyCall, opts: EdgeOptions & { stream?: boolean }) {
   const controller = new AbortController();
   const abort = () => controller.abort(new Error("call cancelled"));
   call.on("cancelled", abort);
   const onShutdown = () => controller.abort(new Error("daemon is shutting down"));
-  opts.shutdown.addEventListener("abort", onShutdown, { once: true });
+  const shutdown = (opts.stream && opts.endStreams) || opts.shutdown;
+  if (shutdown.aborted) onShutdown();
+  shutdown.addEventListener("abort", onShutdown, { once: true });
   const ctx: CallContext = {
     requestId: nextRequestId(),
     method: info.name,
@@ -69,7 +76,7 @@ function begin(info: MethodInfo, call: AnyCall, opts: EdgeOptions) {
   const started = performance.now();
   opts.log.debug("request", { id: ctx.requestId, method: info.name });
   const end = (err?: unknown) => {
-    opts.shutdown.removeEventListener("abort", onShutdown);
+    shutdown.removeEventListener("abort", onShutdown);
     call.removeListener("cancelled", abort);
     const seconds = (performance.now() - started) / 1000;
     const kind = err === undefined ? undefined : errorKind(err);
@@ -121,13 +128,11 @@ export function wrapStream(
   opts: EdgeOptions,
 ): grpc.handleServerStreamingCall<unknown, unknown> {
   return async (call) => {
-    const { ctx, end } = begin(info, call, opts);
+    const { ctx, end } = begin(info, call, { ...opts, stream: true });
     try {
       for await (const msg of handler(call.request, ctx)) {
         if (ctx.signal.aborted) break;
-        if (!call.write(msg)) {
-          await new Promise((resolve) => call.once("drain", resolve));
-        }
+        if (!call.write(msg)) await drained(call, ctx.signal);
       }
       end();
       call.end();
@@ -136,4 +141,17 @@ export function wrapStream(
       call.destroy(toServiceError(err) as grpc.ServiceError);
     }
   };
+}
+
+/** Waits for the client to take more, or for the call to end (a cancelled call never drains). */
+function drained(call: grpc.ServerWritableStream<unknown, unknown>, signal: AbortSignal) {
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      call.removeListener("drain", done);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    call.once("drain", done);
+    signal.addEventListener("abort", done, { once: true });
+  });
 }

@@ -60,6 +60,7 @@ export class CriServer {
   readonly #server: grpc.Server;
   readonly #opts: CriServerOptions;
   readonly #shutdown = new AbortController();
+  readonly #endStreams = new AbortController();
 
   constructor(opts: CriServerOptions) {
     this.#opts = opts;
@@ -67,7 +68,12 @@ export class CriServer {
       "grpc.max_receive_message_length": opts.maxRecvBytes,
       "grpc.max_send_message_length": opts.maxSendBytes,
     });
-    const edge = { log: opts.log, observer: opts.observer, shutdown: this.#shutdown.signal };
+    const edge = {
+      log: opts.log,
+      observer: opts.observer,
+      shutdown: this.#shutdown.signal,
+      endStreams: this.#endStreams.signal,
+    };
     for (const service of ["RuntimeService", "ImageService"] as const) {
       const impl: grpc.UntypedServiceImplementation = {};
       const table = opts.handlers[service] as Record<string, unknown>;
@@ -104,6 +110,7 @@ export class CriServer {
   /** Lets in-flight calls finish for up to `graceMs`, then cancels them and removes the socket. */
   async close(graceMs = 5000): Promise<void> {
     const done = new Promise<void>((resolve) => this.#server.tryShutdown(() => resolve()));
+    this.#endStreams.abort();
     const timer = setTimeout(() => {
       this.#shutdown.abort();
       this.#server.forceShutdown();

@@ -57,9 +57,7 @@ function realPathOr(path: string): string {
  * to plugin_dirs later is usable after a restart.
  */
 function podBinaries(c: Config): string[] {
-  const out = ["unshare", "mount", "umount", "nsenter", "findmnt", "cat"].map((b) =>
-    lookPath(b) ?? ""
-  );
+  const out = ["unshare", "mount", "umount", "nsenter"].map((b) => lookPath(b) ?? "");
   for (const dir of c.network.plugin_dirs) {
     const d = dir.replace(/\/$/, "");
     try {
@@ -151,9 +149,9 @@ export function daemonPermissions(p: PermissionInputs): string[] {
     `--allow-write=${uniq([...owned, ...containerWrites]).join(",")}`,
     "--allow-net",
     `--deny-net=${DENY_NET.join(",")}`,
-    // libc: layer extraction (lchown/utimensat/lsetxattr/mknod), conmon's attach socket
-    // (socket/connect/recv/send) and port-forward's setns on a worker thread; zlib: SPDY header
-    // compression needs its dictionary support, which node:zlib's deflate lacks under Deno.
+    // libc: layer extraction (open/fchown/futimens/lsetxattr/mknod), kernel files and mounts,
+    // conmon's attach socket (socket/connect/recv/send) and port-forward's setns on a worker
+    // thread; libz: SPDY header compression needs zlib's dictionary, which node:zlib lacks here.
     `--allow-ffi=${libcPath()},${libzPath()}`,
     `--allow-env=${ENV.join(",")}`,
     "--allow-sys=hostname,osRelease,uid,gid,loadavg,networkInterfaces,systemMemoryInfo",

@@ -122,6 +122,7 @@ export class Daemon {
       stats: sandboxes.stats,
     });
     sandboxes.service.containers = containers.service;
+    sandboxes.service.events = containers.events;
     late.containers = containers;
     this.#undo.push(() => containers.close());
     const stream = await startStreaming(cfg, {

@@ -18,6 +18,7 @@ import type { HostRunner } from "../util/host_runner.ts";
 import { runChecked } from "../util/host_runner.ts";
 import { errorMessage, InvalidArgumentError } from "../errors.ts";
 import { hostMountPoints, type MountPoints } from "../util/mountinfo.ts";
+import { hostMounter, type Mounter } from "../util/libc_io.ts";
 
 export type NsKind = "net" | "ipc" | "uts";
 export const NS_KINDS: readonly NsKind[] = ["net", "ipc", "uts"];
@@ -33,14 +34,12 @@ export interface PinRequest {
 export interface NamespaceBinaries {
   unshare: string;
   mount: string;
-  umount: string;
   sh: string;
 }
 
 export const DEFAULT_BINARIES: NamespaceBinaries = {
   unshare: "/usr/bin/unshare",
   mount: "/usr/bin/mount",
-  umount: "/usr/bin/umount",
   sh: "/bin/sh",
 };
 
@@ -54,6 +53,8 @@ export interface NamespaceManagerOptions {
   binaries?: NamespaceBinaries;
   /** Current mount points; a seam for tests. */
   mountPoints?: MountPoints;
+  /** umount(2); a seam for tests. */
+  mounter?: Mounter;
 }
 
 export class NamespaceManager {
@@ -127,11 +128,12 @@ export class NamespaceManager {
     }
   }
 
-  /** Unmounts and removes one pin file; absent or unmounted files are fine (idempotent). */
+  /**
+   * Unmounts and removes one pin file; absent or unmounted files are fine (idempotent). Detached,
+   * as CRI-O does: a namespace still entered by a process stays valid for it.
+   */
   async unpin(path: string): Promise<void> {
-    if ((await this.#mountpoints()).has(path)) {
-      await runChecked(this.#o.runner, this.#bin.umount, { args: [path] });
-    }
+    (this.#o.mounter ?? hostMounter).unmount(path, { detach: true });
     await Deno.remove(path).catch((err) => {
       if (!(err instanceof Deno.errors.NotFound)) throw err;
     });
@@ -154,7 +156,7 @@ export class NamespaceManager {
       if (!mounted.has(dir)) continue;
       try {
         for await (const _ of Deno.readDir(dir)) throw new Error(`${dir} still holds pins`);
-        await runChecked(this.#o.runner, this.#bin.umount, { args: [dir] });
+        (this.#o.mounter ?? hostMounter).unmount(dir);
       } catch (err) {
         problems.push(errorMessage(err));
       }

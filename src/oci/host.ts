@@ -5,11 +5,12 @@
  *
  * Deno 2 refuses /proc, /sys and /dev to anything short of --allow-all, and Deno.kill() of a
  * process that is not a child to anything short of an unscoped --allow-run. The daemon has
- * neither, so those reads and signals fall back to small host tools (HELPER_BINARIES), which its
- * scoped --allow-run must list.
+ * neither: kernel files are read and signals sent through libc (src/util/libc_io.ts), and process
+ * walks fall back to small host tools (HELPER_BINARIES), which its scoped --allow-run must list.
  */
 import { atomicWrite } from "../util/atomic_write.ts";
 import { markCloseOnExec } from "../storage/libc.ts";
+import { readKernelFile, signalProcess } from "../util/libc_io.ts";
 
 export interface RunResult {
   code: number;
@@ -68,9 +69,7 @@ export interface OciHost {
 
 /** Host tools the fallbacks run; the daemon's --allow-run must include them. */
 export const HELPER_BINARIES = {
-  cat: "/usr/bin/cat",
   ps: "/usr/bin/ps",
-  kill: "/usr/bin/kill",
   stat: "/usr/bin/stat",
   find: "/usr/bin/find",
 } as const;
@@ -78,18 +77,15 @@ export const HELPER_BINARIES = {
 const decoder = new TextDecoder();
 
 /**
- * Reads a /proc, /sys or /dev file: directly when Deno allows it, else through cat. Paths must
- * name the daemon as /proc/<pid>, never /proc/self (which would be cat). undefined: no such file.
+ * Reads a /proc, /sys or /dev file through libc (Deno refuses them without --allow-all; a `cat`
+ * per read cost a spawn for every stats call). undefined: no such file.
  */
-export async function readSpecialFile(path: string): Promise<string | undefined> {
+export function readSpecialFile(path: string): Promise<string | undefined> {
   try {
-    return await Deno.readTextFile(path);
+    return Promise.resolve(readKernelFile(path));
   } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return undefined;
-    if (!(err instanceof Deno.errors.NotCapable)) throw err;
+    return Promise.reject(err);
   }
-  const r = await run(HELPER_BINARIES.cat, [path], { timeoutMs: 10_000 });
-  return r.code === 0 ? decoder.decode(r.stdout) : undefined;
 }
 
 /** pid, ppid and state of every process, through ps (one spawn instead of a /proc walk). */
@@ -219,30 +215,12 @@ export const denoHost: OciHost = {
       f.close();
     }
   },
-  async kill(pids, signal) {
+  kill(pids, signal) {
     const list = Array.isArray(pids) ? pids : [pids];
-    if (!list.length) return false;
     let any = false;
-    try {
-      for (const pid of list) {
-        try {
-          Deno.kill(pid, signal);
-          any = true;
-        } catch (err) {
-          if (!(err instanceof Deno.errors.NotFound)) throw err;
-        }
-      }
-      return any;
-    } catch (err) {
-      if (!(err instanceof Deno.errors.NotCapable)) throw err;
-    }
-    // One kill(1) for the lot; it exits non-zero if any pid was gone, so ask ps who is left.
-    const name = signal.replace(/^SIG/, "");
-    const r = await run(HELPER_BINARIES.kill, ["-s", name, "--", ...list.map(String)], {
-      timeoutMs: 10_000,
-    });
-    return r.code === 0 ||
-      decoder.decode(r.stderr).split("\n").filter((l) => l.trim()).length < list.length;
+    // kill(2) through libc: Deno.kill of a non-child needs an unscoped --allow-run.
+    for (const pid of list) if (signalProcess(pid, signal)) any = true;
+    return Promise.resolve(any);
   },
 
   async processState(pid) {

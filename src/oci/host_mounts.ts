@@ -7,28 +7,9 @@
 import { FailedPreconditionError, InvalidArgumentError } from "../errors.ts";
 import { type Mount, MountPropagation } from "../cri/gen/api.ts";
 import { readSpecialFile } from "./host.ts";
+import { type MountInfo, parseMountinfo } from "../util/mountinfo.ts";
 
-export interface MountInfo {
-  mountPoint: string;
-  /** Optional fields, e.g. "shared:12 master:3". */
-  optional: string;
-}
-
-/** mountinfo escapes space, tab, newline and backslash as \ooo. */
-function unescape(s: string): string {
-  return s.replace(/\\([0-7]{3})/g, (_, o) => String.fromCharCode(parseInt(o, 8)));
-}
-
-export function parseMountinfo(text: string): MountInfo[] {
-  const out: MountInfo[] = [];
-  for (const line of text.split("\n")) {
-    const f = line.split(" ");
-    const sep = f.indexOf("-");
-    if (f.length < 7 || sep < 6) continue;
-    out.push({ mountPoint: unescape(f[4]), optional: f.slice(6, sep).join(" ") });
-  }
-  return out;
-}
+export { type MountInfo, parseMountinfo };
 
 /** The mount `path` lives on: the longest mount point that contains it (the last one wins). */
 export function sourceMount(path: string, mounts: MountInfo[]): MountInfo | undefined {

@@ -262,3 +262,19 @@ Deno.test("a zstd bomb is cancelled cleanly: error, no stray enqueue after the c
     await new Promise((r) => setTimeout(r, 100));
   });
 });
+
+Deno.test("file bodies split across odd chunk boundaries land byte for byte", () =>
+  withDirs(async (dir) => {
+    // 700-byte chunks put every body at an offset inside a shared buffer: the fd writes must
+    // honour the view's offset and length, not the whole buffer.
+    const data = new Uint8Array(100_003);
+    for (let i = 0; i < data.length; i++) data[i] = (i * 7919 + (i >> 8)) & 0xff;
+    await unpack([
+      { name: "a/", flag: "5", mode: 0o755 },
+      { name: "a/big", data, mode: 0o640 },
+      { name: "a/small", data: "hello", mode: 0o600 },
+    ], dir);
+    assertEquals(await Deno.readFile(`${dir}/a/big`), data);
+    assertEquals(await Deno.readTextFile(`${dir}/a/small`), "hello");
+    assertEquals((await Deno.stat(`${dir}/a/big`)).mode! & 0o777, 0o640);
+  }));

@@ -1,20 +1,16 @@
 /**
  * The few libc calls layer extraction needs and Deno does not offer: lchown, utimensat without
- * following symlinks, lsetxattr and mknod. Through FFI rather than a helper binary: no process per
+ * following symlinks, lsetxattr and mknod, and the fd-based calls that write a layer's regular
+ * files (open with O_EXCL|O_NOFOLLOW, write, fchown, fchmod, fsetxattr, futimens): one path
+ * lookup per file and no trip through Deno's blocking-op thread pool, which made extraction of a
+ * many-file layer 4x slower than GNU tar. Through FFI rather than a helper binary: no process per
  * entry, nothing extra to build or ship, and the permission is scoped to libc's path. Every call
  * is on a path whose parents were checked (no symlinks) and never follows a final symlink.
  */
 
-const ARCH_DIR: Record<string, string> = { x86_64: "x86_64", aarch64: "aarch64" };
+import { cstr, errnoName, libcPath, systemLibPath } from "../util/libc_io.ts";
 
-/** Where Debian keeps a multiarch system library; bin/crio grants --allow-ffi by exact path. */
-export function systemLibPath(file: string): string {
-  return `/lib/${ARCH_DIR[Deno.build.arch] ?? Deno.build.arch}-linux-gnu/${file}`;
-}
-
-export function libcPath(): string {
-  return systemLibPath("libc.so.6");
-}
+export { libcPath, systemLibPath };
 
 const SYMBOLS = {
   lchown: { parameters: ["buffer", "u32", "u32"], result: "i32" },
@@ -24,9 +20,13 @@ const SYMBOLS = {
   lgetxattr: { parameters: ["buffer", "buffer", "buffer", "usize"], result: "isize" },
   mknod: { parameters: ["buffer", "u32", "u64"], result: "i32" },
   close_range: { parameters: ["u32", "u32", "i32"], result: "i32" },
-  // Addresses as numbers, not pointer objects: Deno's pointer views need unscoped --allow-ffi.
-  __errno_location: { parameters: [], result: "usize" },
-  memcpy: { parameters: ["buffer", "usize", "usize"], result: "usize" },
+  open: { parameters: ["buffer", "i32", "u32"], result: "i32" },
+  write: { parameters: ["i32", "buffer", "usize"], result: "isize" },
+  close: { parameters: ["i32"], result: "i32" },
+  fchown: { parameters: ["i32", "u32", "u32"], result: "i32" },
+  fchmod: { parameters: ["i32", "u32"], result: "i32" },
+  fsetxattr: { parameters: ["i32", "buffer", "buffer", "usize", "i32"], result: "i32" },
+  futimens: { parameters: ["i32", "buffer"], result: "i32" },
   // memset(buf, 0, 0) returns buf: its address as a number (see addressOf).
   memset: { parameters: ["buffer", "i32", "usize"], result: "usize" },
 } as const;
@@ -54,31 +54,9 @@ export const S_IFCHR = 0o020000;
 export const S_IFBLK = 0o060000;
 export const S_IFIFO = 0o010000;
 
-const encoder = new TextEncoder();
-function cstr(s: string): Uint8Array<ArrayBuffer> {
-  const b = new Uint8Array(encoder.encode(s).length + 1);
-  encoder.encodeInto(s, b);
-  return b;
-}
-
-const ERRNO_NAMES: Record<number, string> = {
-  1: "EPERM",
-  2: "ENOENT",
-  13: "EACCES",
-  17: "EEXIST",
-  22: "EINVAL",
-  28: "ENOSPC",
-  61: "ENODATA",
-  95: "EOPNOTSUPP",
-};
-
 function check(rc: number, call: string, path: string): void {
   if (rc === 0) return;
-  // errno is read by copying it out, as a pointer view is refused under the daemon's permissions.
-  const out = new Int32Array(1);
-  symbols().memcpy(new Uint8Array(out.buffer), symbols().__errno_location(), 4n);
-  const errno = out[0];
-  throw new Error(`${call} ${path}: ${ERRNO_NAMES[errno] ?? `errno ${errno}`}`);
+  throw new Error(`${call} ${path}: ${errnoName()}`);
 }
 
 const CLOSE_RANGE_CLOEXEC = 4;
@@ -96,15 +74,20 @@ export function lchown(path: string, uid: number, gid: number): void {
   check(symbols().lchown(cstr(path), uid, gid), "lchown", path);
 }
 
-/** Sets atime and mtime (seconds, fractional) on path itself, never on a symlink's target. */
-export function lutimes(path: string, seconds: number): void {
+/** Two struct timespec (atime, mtime), both set to seconds (fractional). */
+function timespecs(seconds: number): Uint8Array<ArrayBuffer> {
   const t = new BigInt64Array(4);
   const sec = Math.floor(seconds);
   const nsec = Math.round((seconds - sec) * 1e9);
   t[0] = t[2] = BigInt(sec);
   t[1] = t[3] = BigInt(Math.min(nsec, 999_999_999));
-  const bytes = new Uint8Array(t.buffer);
-  check(symbols().utimensat(AT_FDCWD, cstr(path), bytes, AT_SYMLINK_NOFOLLOW), "utimensat", path);
+  return new Uint8Array(t.buffer);
+}
+
+/** Sets atime and mtime (seconds, fractional) on path itself, never on a symlink's target. */
+export function lutimes(path: string, seconds: number): void {
+  const ts = timespecs(seconds);
+  check(symbols().utimensat(AT_FDCWD, cstr(path), ts, AT_SYMLINK_NOFOLLOW), "utimensat", path);
 }
 
 export function lsetxattr(path: string, name: string, value: Uint8Array): void {
@@ -144,4 +127,69 @@ export function mknod(
 ): void {
   const dev = makedev(options.major ?? 0, options.minor ?? 0);
   check(symbols().mknod(cstr(path), options.type | (options.mode & 0o7777), dev), "mknod", path);
+}
+
+const O_WRONLY = 0o1;
+const O_CREAT = 0o100;
+const O_EXCL = 0o200;
+/** The one flag here whose value differs between the two architectures Debian ships us on. */
+const O_NOFOLLOW = Deno.build.arch === "aarch64" ? 0o100000 : 0o400000;
+const O_CLOEXEC = 0o2000000;
+
+/**
+ * A new regular file opened for writing, written and given its metadata through its fd, so a
+ * name swapped after the open cannot redirect a later call. O_EXCL fails on anything already
+ * there, a symlink included; the caller closes it.
+ */
+export class NewFile {
+  readonly #fd: number;
+  readonly #path: string;
+  #closed = false;
+
+  constructor(path: string, mode: number) {
+    const flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+    const fd = symbols().open(cstr(path), flags, mode & 0o7777);
+    if (fd < 0) throw new Error(`open ${path}: ${errnoName()}`);
+    this.#fd = fd;
+    this.#path = path;
+  }
+
+  writeAll(data: Uint8Array<ArrayBufferLike>): void {
+    // A view of a growable or shared buffer cannot be handed to FFI: copy it.
+    let buf = data.buffer instanceof ArrayBuffer ? data as Uint8Array<ArrayBuffer> : data.slice();
+    while (buf.length > 0) {
+      const n = Number(symbols().write(this.#fd, buf, BigInt(buf.length)));
+      if (n < 0) {
+        if (errnoName() === "EINTR") continue;
+        throw new Error(`write ${this.#path}: ${errnoName()}`);
+      }
+      buf = buf.subarray(n);
+    }
+  }
+
+  /** Owner first (chown clears setuid), then mode. */
+  setOwnerAndMode(uid: number, gid: number, mode: number): void {
+    check(symbols().fchown(this.#fd, uid, gid), "fchown", this.#path);
+    check(symbols().fchmod(this.#fd, mode & 0o7777), "fchmod", this.#path);
+  }
+
+  setXattr(name: string, value: Uint8Array): void {
+    const v = new Uint8Array(value.length || 1);
+    v.set(value);
+    check(
+      symbols().fsetxattr(this.#fd, cstr(name), v, BigInt(value.length), 0),
+      `fsetxattr ${name}`,
+      this.#path,
+    );
+  }
+
+  setTimes(seconds: number): void {
+    check(symbols().futimens(this.#fd, timespecs(seconds)), "futimens", this.#path);
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    check(symbols().close(this.#fd), "close", this.#path);
+  }
 }

@@ -31,6 +31,32 @@ export class CriTestClient {
     );
   }
 
+  /**
+   * A server-streaming call: its messages as they come, until the server ends the stream, fails
+   * it (the iterator throws) or `signal` cancels it (the iterator ends).
+   */
+  async *stream<T = Record<string, unknown>>(
+    service: ServiceName,
+    method: string,
+    o: { req?: Record<string, unknown>; signal: AbortSignal },
+  ): AsyncGenerator<T> {
+    const client = this.#clients[service] as unknown as Record<
+      string,
+      (req: unknown) => grpc.ClientReadableStream<T>
+    >;
+    const call = client[method].call(this.#clients[service], o.req ?? {});
+    const cancel = () => call.cancel();
+    o.signal.addEventListener("abort", cancel, { once: true });
+    try {
+      for await (const msg of call) yield msg as T;
+    } catch (err) {
+      if ((err as grpc.ServiceError).code !== grpc.status.CANCELLED) throw err;
+    } finally {
+      o.signal.removeEventListener("abort", cancel);
+      call.cancel();
+    }
+  }
+
   close(): void {
     for (const c of Object.values(this.#clients)) c.close();
   }

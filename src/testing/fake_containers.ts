@@ -78,9 +78,9 @@ export class FakeRuntime {
   }
 }
 
-/** mount/umount that always succeed ("not mounted" for umount), recording nothing. */
+/** mount that always succeeds and umount that finds nothing mounted, recording nothing. */
 export const noMounts: MountBinaries = {
   mount: "/bin/true",
-  umount: "/bin/true",
+  mounter: { unmount: () => false, mountFs: () => {} },
   runner: { run: () => Promise.resolve({ code: 0, stdout: "", stderr: "" }) },
 };

@@ -5,6 +5,7 @@
  */
 import type { HostRunner, RunOptions, RunResult } from "../util/host_runner.ts";
 import type { CniFs } from "../net/cni_config.ts";
+import type { Mounter } from "../util/libc_io.ts";
 
 export interface FakeCall {
   cmd: string;
@@ -22,6 +23,22 @@ export class FakeHost {
 
   readonly runner: HostRunner = { run: (cmd, o) => Promise.resolve(this.#run(cmd, o ?? {})) };
   readonly mountPoints = () => Promise.resolve(new Set(this.mounts));
+  /** mount(2)/umount(2) on the same table, recorded as "syscall:mount"/"syscall:umount" calls. */
+  readonly mounter: Mounter = {
+    unmount: (path) => {
+      this.#syscall("syscall:umount", [path]);
+      return this.mounts.delete(path);
+    },
+    mountFs: (target, o) => {
+      this.#syscall("syscall:mount", ["-t", o.type, o.data ?? "", o.source ?? o.type, target]);
+      this.mounts.add(target);
+    },
+  };
+
+  #syscall(cmd: string, args: string[]): void {
+    this.calls.push({ cmd, args, env: {} });
+    if (this.failOn?.test([cmd, ...args].join(" "))) throw new Error(`injected: ${cmd}`);
+  }
   readonly cniFs: CniFs = {
     readDir: () => Promise.resolve([]),
     readFile: () => Promise.reject(new Deno.errors.NotFound("fake")),

@@ -11,7 +11,9 @@
  * server, and every thread returns to the pool when its socket closes. A single poll(2) loop would
  * hold one thread for all, at the price of a wake-up fd and per-fd readiness bookkeeping.
  */
-import { libcPath } from "../storage/libc.ts";
+import { cstr as cstring, errno, libcPath } from "./libc_io.ts";
+
+export { cstring, errno };
 
 const SYMBOLS = {
   socket: { parameters: ["i32", "i32", "i32"], result: "i32" },
@@ -29,8 +31,6 @@ const SYMBOLS = {
   close: { parameters: ["i32"], result: "i32" },
   open: { parameters: ["buffer", "i32"], result: "i32" },
   setns: { parameters: ["i32", "i32"], result: "i32" },
-  __errno_location: { parameters: [], result: "pointer" },
-  memcpy: { parameters: ["buffer", "pointer", "usize"], result: "pointer" },
 } as const;
 
 type Lib = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
@@ -58,17 +58,6 @@ const SHUT_RDWR = 2;
 /** A peer that went away must not SIGPIPE the daemon. */
 const MSG_NOSIGNAL = 0x4000;
 const MSG_DONTWAIT = 0x40;
-
-/**
- * errno of the last synchronous call on this thread. Copied out by memcpy: Deno's pointer views
- * need an unscoped --allow-ffi, and the daemon's is scoped to libc.
- */
-export function errno(): number {
-  const c = socketLibc();
-  const out = new Int32Array(1);
-  c.memcpy(new Uint8Array(out.buffer), c.__errno_location(), 4n);
-  return out[0];
-}
 
 /** What a connection to a peer offers; FdSocket is the real one, tests pass fakes. */
 export interface PacketConn {
@@ -227,10 +216,4 @@ export function sockaddrLoopback(family: number, port: number): Uint8Array<Array
   if (family === AF_INET6) addr[23] = 1; // ::1
   else addr.set([127, 0, 0, 1], 4);
   return addr;
-}
-
-export function cstring(s: string): Uint8Array<ArrayBuffer> {
-  const b = new Uint8Array(encoder.encode(s).length + 1);
-  encoder.encodeInto(s, b);
-  return b;
 }

@@ -174,11 +174,6 @@ function criBindMounts(input: MountsInput): MountsResult {
   const volumes: ContainerVolume[] = [];
   let rootfsPropagation: string | undefined;
   for (const m of input.criMounts) {
-    if (m.image?.image) {
-      throw new InvalidArgumentError(
-        `mount ${m.containerPath}: image volumes are not supported yet`,
-      );
-    }
     const dest = m.containerPath ?? "";
     if (!dest.startsWith("/") || dest.includes("\0")) {
       throw new InvalidArgumentError(
@@ -186,6 +181,11 @@ function criBindMounts(input: MountsInput): MountsResult {
       );
     }
     if (!m.hostPath) throw new InvalidArgumentError(`mount ${dest}: host_path is empty`);
+    if (m.image?.image) {
+      mounts.push(imageVolumeMount(dest, m.hostPath));
+      volumes.push(volumeOf({ ...m, readonly: true, recursiveReadOnly: false }));
+      continue;
+    }
     const prop = propagationOption(m, input.storageRoot);
     if (prop.root === "rshared" || (prop.root === "rslave" && rootfsPropagation !== "rshared")) {
       rootfsPropagation = prop.root;
@@ -197,16 +197,33 @@ function criBindMounts(input: MountsInput): MountsResult {
       source: m.hostPath,
       options: ["rbind", prop.option, ro],
     });
-    volumes.push({
-      container_path: dest,
-      host_path: m.hostPath,
-      readonly: !!m.readonly,
-      recursive_read_only: !!m.recursiveReadOnly,
-      propagation: m.propagation ?? 0,
-      selinux_relabel: !!m.selinuxRelabel,
-    });
+    volumes.push(volumeOf(m));
   }
   return { mounts, volumes, rootfsPropagation };
+}
+
+function volumeOf(m: Mount): ContainerVolume {
+  return {
+    container_path: m.containerPath ?? "",
+    host_path: m.hostPath ?? "",
+    readonly: !!m.readonly,
+    recursive_read_only: !!m.recursiveReadOnly,
+    propagation: m.propagation ?? 0,
+    selinux_relabel: !!m.selinuxRelabel,
+  };
+}
+
+/**
+ * An image volume: the host mount of the image (made by the container service) bound read-only,
+ * without suid or device files; executables in it run (critest's image volume spec checks).
+ */
+export function imageVolumeMount(destination: string, source: string): OciMount {
+  return {
+    destination,
+    type: "bind",
+    source,
+    options: ["rbind", "rprivate", "ro", "nosuid", "nodev"],
+  };
 }
 
 export function buildMounts(input: MountsInput): MountsResult {

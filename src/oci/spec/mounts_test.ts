@@ -153,7 +153,7 @@ Deno.test("buildMounts() refuses bad CRI mounts", () => {
       false,
     ],
     [{ containerPath: "/c", hostPath: "/h", propagation: 9 as P }, "unknown propagation"],
-    [{ containerPath: "/c", image: { image: "busybox" } }, "image volumes"],
+    [{ containerPath: "/c", image: { image: "busybox" } }, "host_path is empty"],
   ];
   for (const [mount, msg, rro] of cases) {
     assertThrows(
@@ -182,4 +182,23 @@ Deno.test("imageVolumeTargets() refuses volumes aimed outside the rootfs", () =>
   for (const bad of ["", "rel", "/..", "/a/../../b", "/"]) {
     assertThrows(() => imageVolumeTargets({ [bad]: {} }), InvalidArgumentError);
   }
+});
+
+Deno.test("buildMounts() binds an image volume read-only, nosuid, nodev, whatever was asked", () => {
+  const m: Mount = {
+    containerPath: "/data",
+    hostPath: "/run/c/volumes/0",
+    image: { image: "sha256:abc" },
+    readonly: false,
+    propagation: P.PROPAGATION_BIDIRECTIONAL,
+  };
+  const built = buildMounts({ ...base, criMounts: [m] });
+  assertEquals(built.mounts.find((x) => x.destination === "/data"), {
+    destination: "/data",
+    type: "bind",
+    source: "/run/c/volumes/0",
+    options: ["rbind", "rprivate", "ro", "nosuid", "nodev"],
+  });
+  assertEquals(built.volumes[0].readonly, true);
+  assertEquals(built.rootfsPropagation, undefined, "an image volume never makes the rootfs shared");
 });

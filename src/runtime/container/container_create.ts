@@ -4,12 +4,7 @@
  * anywhere leaves no mount, dir, runtime state or name behind.
  */
 import { type ContainerConfig, NamespaceMode, type PodSandboxConfig } from "../../cri/gen/api.ts";
-import {
-  FailedPreconditionError,
-  InvalidArgumentError,
-  NotFoundError,
-  UnimplementedError,
-} from "../../errors.ts";
+import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from "../../errors.ts";
 import type { ImageRecord } from "../../image/image_store.ts";
 import { buildContainerSpec } from "../../oci/spec/build.ts";
 import { containerLogPath } from "../../oci/spec/paths.ts";
@@ -23,6 +18,12 @@ import type { Container, ContainerImage, ContainerMeta } from "./container_state
 import { nanos } from "./container_state.ts";
 import type { ContainerDeps } from "./deps.ts";
 import { mountRootfs, unmountRootfs } from "./rootfs.ts";
+import {
+  type ImageVolumePlan,
+  mountImageVolumes,
+  planImageVolumes,
+  unmountImageVolumes,
+} from "./image_volumes.ts";
 import { containerName } from "../../oci/spec/paths.ts";
 
 /**
@@ -48,6 +49,7 @@ export interface ContainerPlan {
   name: string;
   requestHash: string;
   image: ImageRecord;
+  imageVolumes: ImageVolumePlan[];
 }
 
 export async function planContainer(
@@ -61,13 +63,7 @@ export async function planContainer(
   if (pod.status.state !== "ready") {
     throw new FailedPreconditionError(`pod sandbox ${pod.id} is not ready`);
   }
-  // Unimplemented (not InvalidArgument): the kubelet and critest then know the feature is absent.
-  const imageMount = (config.mounts ?? []).find((m) => m.image?.image);
-  if (imageMount) {
-    throw new UnimplementedError(
-      `mount ${imageMount.containerPath}: image volumes are not supported yet`,
-    );
-  }
+  const imageVolumes = planImageVolumes(config.mounts ?? [], (ref) => deps.images.find(ref));
   const wanted = config.image?.image ?? "";
   if (!wanted) throw new InvalidArgumentError("container config image is required");
   const image = deps.images.find(wanted);
@@ -75,7 +71,7 @@ export async function planContainer(
   const sandboxConfig = pod.meta.config;
   const name = containerName(config.metadata ?? {}, sandboxConfig.metadata ?? {});
   const requestHash = await sha256(canonical({ pod: pod.id, config }));
-  return { pod, config, sandboxConfig, name, requestHash, image };
+  return { pod, config, sandboxConfig, name, requestHash, image, imageVolumes };
 }
 
 async function imageConfig(deps: ContainerDeps, rec: ImageRecord): Promise<ImageConfig> {
@@ -140,7 +136,18 @@ export async function createContainer(
     lowers: deps.images.layerDirs(plan.image),
   });
   rb.add("rootfs", () => unmountRootfs(base.rootfs, deps.mounts));
-  const built = await buildSpec(plan, { meta: base, deps });
+  rb.add("image volumes", () => unmountImageVolumes(base.runDir, deps.mounts));
+  const mounts = await mountImageVolumes(plan.config.mounts ?? [], {
+    ...deps.mounts,
+    plans: plan.imageVolumes,
+    storageDir: `${base.storageDir}/layer`,
+    runDir: base.runDir,
+    layerDirs: (rec) => deps.images.layerDirs(rec),
+  });
+  const built = await buildSpec({ ...plan, config: { ...plan.config, mounts } }, {
+    meta: base,
+    deps,
+  });
   const meta: ContainerMeta = { ...base, stopSignal: built.stopSignal, mounts: built.mounts };
   await deps.store.records.write(o.id, "meta", meta);
   rb.add("runtime", () => runtime.delete(o.id));

@@ -10,6 +10,7 @@ import { exitedStatus, isHalfMade } from "./container_state.ts";
 import { removeContainerDirs } from "./container_create.ts";
 import type { ContainerDeps } from "./deps.ts";
 import { unmountRootfs } from "./rootfs.ts";
+import { unmountImageVolumes } from "./image_volumes.ts";
 
 export interface ContainerRestoreReport {
   restored: number;
@@ -66,6 +67,7 @@ async function undoHalfMade(
   if (meta) {
     await deps.runtime(meta.runtimeHandler).delete(id).catch(() => {});
     await unmountRootfs(meta.rootfs, deps.mounts);
+    await unmountImageVolumes(meta.runDir, deps.mounts);
     await removeContainerDirs(meta);
     await Deno.remove(deps.runtime(meta.runtimeHandler).exitFile(id)).catch(() => {});
   }

@@ -22,6 +22,8 @@ import { createContainer, planContainer, removeContainerDirs } from "./container
 import { canStart, type Container, exitedStatus, nanos, needsStop } from "./container_state.ts";
 import type { ContainerDeps } from "./deps.ts";
 import { unmountRootfs } from "./rootfs.ts";
+import { unmountImageVolumes } from "./image_volumes.ts";
+import type { EventKind } from "../events.ts";
 
 export class ContainerService {
   readonly #deps: ContainerDeps;
@@ -38,7 +40,11 @@ export class ContainerService {
     const { store } = this.#deps;
     return await this.#creator.create(plan, {
       existing: (id) => store.index.find(id),
-      build: (id, rb) => createContainer(plan, { id, deps: this.#deps, rollback: rb }),
+      build: async (id, rb) => {
+        const c = await createContainer(plan, { id, deps: this.#deps, rollback: rb });
+        this.#emit("created", c);
+        return c;
+      },
       onUndoFailure: (id, failures) =>
         this.#deps.log.error("container rollback incomplete", { id, failures }),
     });
@@ -62,9 +68,11 @@ export class ContainerService {
           (s) =>
             exitedStatus(s, { exitCode: 128, finishedAt: new Date(), message: errorMessage(err) }),
         );
+        this.#emit("stopped", c);
         throw err;
       }
       await this.#deps.store.update(c.id, (s) => ({ ...s, state: "running", startedAt: nanos() }));
+      this.#emit("started", c);
     });
     await this.refresh(found.id);
   }
@@ -83,6 +91,7 @@ export class ContainerService {
         timeoutSeconds: Math.max(0, timeoutSeconds),
       });
       await this.#deps.store.update(c.id, (s) => exitedStatus(s, exit));
+      this.#emit("stopped", c);
     });
   }
 
@@ -96,6 +105,7 @@ export class ContainerService {
       if (!c) return;
       await this.#deps.runtime(c.meta.runtimeHandler).delete(c.id);
       await unmountRootfs(c.meta.rootfs, this.#deps.mounts);
+      await unmountImageVolumes(c.meta.runDir, this.#deps.mounts);
       await removeContainerDirs(c.meta);
       const cfg = this.#deps.config();
       await Deno.remove(`${cfg.runtime.container_exits_dir}/${c.id}`).catch(() => {});
@@ -103,6 +113,7 @@ export class ContainerService {
         .catch(() => {});
       await this.#deps.store.forget(c);
       forgetLayerUsage(c.id);
+      this.#emit("deleted", c);
     });
   }
 
@@ -118,7 +129,12 @@ export class ContainerService {
       return await this.#deps.store.withLock(c.id, async () => {
         const now = this.#deps.store.index.find(c.id);
         if (!now || now.status.state !== "running") return now;
-        return await this.#deps.store.update(c.id, (s) => exitedStatus(s, { ...exit, oomKilled }));
+        const exited = await this.#deps.store.update(
+          c.id,
+          (s) => exitedStatus(s, { ...exit, oomKilled }),
+        );
+        this.#emit("stopped", c);
+        return exited;
       });
     } catch (err) {
       this.#deps.log.warn("reading a container's exit failed", { id, error: errorMessage(err) });
@@ -269,8 +285,16 @@ export class ContainerService {
     return await Promise.all(all.map((c) => this.stats(c.id)));
   }
 
+  /** Tells GetContainerEvents subscribers; a state change is recorded before it is told. */
+  #emit(kind: EventKind, c: Container): void {
+    this.#deps.events?.emit(kind, { id: c.id, podId: c.meta.podId });
+  }
+
+  /** As the container's own image, or as an image volume (its mount's image_ref is the id). */
   imageInUse(imageId: string): boolean {
-    return this.#deps.store.index.list().some((c) => c.meta.image.id === imageId);
+    return this.#deps.store.index.list().some((c) =>
+      c.meta.image.id === imageId || c.meta.mounts.some((m) => m.image?.imageRef === imageId)
+    );
   }
 }
 

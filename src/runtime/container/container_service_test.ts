@@ -8,12 +8,13 @@ import { fakeMeta, FakeRuntime, noMounts } from "../../testing/fake_containers.t
 import { ContainerService } from "./container_service.ts";
 import { restoreContainers } from "./container_restore.ts";
 import { ContainerStore } from "./container_store.ts";
-import type { ContainerStatusRecord } from "./container_state.ts";
+import type { ContainerMeta, ContainerStatusRecord } from "./container_state.ts";
 import type { ContainerDeps } from "./deps.ts";
 
 async function setup() {
   const dir = await Deno.makeTempDir({ prefix: "ctr-svc-" });
   const runtime = new FakeRuntime();
+  const events: string[] = [];
   /** A container id whose memory cgroup reports an OOM kill. */
   let oomIn = "none";
   const deps = {
@@ -28,12 +29,18 @@ async function setup() {
       readFile: (p: string) => Promise.resolve(p.includes(oomIn) ? "oom_kill 1\n" : "oom_kill 0\n"),
     },
     log: new Logger({ sink: { write() {} } }),
+    events: { emit: (kind: string, o: { id: string }) => events.push(`${kind} ${o.id}`) },
   } as unknown as ContainerDeps;
   /** A container on disk and in the index, as create or restore leave it. */
-  const add = async (status: ContainerStatusRecord, labels: Record<string, string> = {}) => {
+  const add = async (
+    status: ContainerStatusRecord,
+    labels: Record<string, string> = {},
+    over: Partial<ContainerMeta> = {},
+  ) => {
     const id = newId();
     await deps.store.records.create(id);
     const meta = fakeMeta(id, {
+      ...over,
       config: { metadata: { name: id }, labels },
       name: `k8s_${id}`,
       storageDir: `${dir}/state/${id}`,
@@ -48,7 +55,7 @@ async function setup() {
   };
   const cleanup = () => Deno.remove(dir, { recursive: true });
   const oom = (id: string) => (oomIn = id);
-  return { dir, runtime, deps, add, oom, service: new ContainerService(deps), cleanup };
+  return { dir, runtime, deps, add, oom, events, service: new ContainerService(deps), cleanup };
 }
 
 Deno.test("start, exit file, stop and remove follow the lifecycle; stop and remove are idempotent", async () => {
@@ -148,6 +155,45 @@ Deno.test("restore: exits while down are read, lost runtime state is 137, half-m
     assertEquals(st(alive).state, "running");
     assert(fresh.store.names.get(`k8s_${alive}`));
     assertEquals(await fresh.store.records.read(half, "meta"), undefined);
+  } finally {
+    await t.cleanup();
+  }
+});
+
+Deno.test("lifecycle events: started, stopped once whether by StopContainer or an exit, deleted", async () => {
+  const t = await setup();
+  try {
+    const a = await t.add({ state: "created", pid: 9 });
+    const b = await t.add({ state: "running", pid: 9 });
+    await t.service.start(a);
+    t.runtime.exits.set(a, { exitCode: 0, finishedAt: new Date(5), source: "exit-file" });
+    await t.service.refresh(a);
+    await t.service.refresh(a);
+    await t.service.stop(b, 1);
+    await t.service.refresh(b);
+    await t.service.remove(a);
+    await t.service.remove(a);
+    assertEquals(t.events, [
+      `started ${a}`,
+      `stopped ${a}`,
+      `stopped ${b}`,
+      `deleted ${a}`,
+    ]);
+  } finally {
+    await t.cleanup();
+  }
+});
+
+Deno.test("an image is in use as a container's image or as its image volume, until removed", async () => {
+  const t = await setup();
+  try {
+    const mounts = [{ containerPath: "/v", image: { image: "tools:1", imageRef: "tools-id" } }];
+    const id = await t.add({ state: "created", pid: 9 }, {}, { mounts });
+    assert(t.service.imageInUse("i"), "the container's own image");
+    assert(t.service.imageInUse("tools-id"), "the image volume's image");
+    assert(!t.service.imageInUse("other"));
+    await t.service.remove(id);
+    assert(!t.service.imageInUse("tools-id"));
   } finally {
     await t.cleanup();
   }

@@ -4,6 +4,7 @@
  * containers of an earlier run and watches the exits dir so a container's exit is recorded as
  * soon as conmon writes it.
  */
+import { hostMounter } from "../../util/libc_io.ts";
 import type { Config } from "../../config/options.ts";
 import { errorMessage, FailedPreconditionError } from "../../errors.ts";
 import type { ImageService } from "../../image/image_service.ts";
@@ -19,9 +20,12 @@ import { ContainerService } from "./container_service.ts";
 import { restoreContainers } from "./container_restore.ts";
 import { ContainerStore } from "./container_store.ts";
 import type { ContainerDeps } from "./deps.ts";
+import { EventHub } from "../events.ts";
 
 export interface Containers {
   service: ContainerService;
+  /** GetContainerEvents' source; the sandbox service reports into it too. */
+  events: EventHub;
   close(): void;
 }
 
@@ -61,9 +65,19 @@ export async function startContainers(
     return h;
   };
   await Deno.mkdir(`${cfg.crio.runroot}/containers`, { recursive: true, mode: 0o711 });
+  const store = new ContainerStore(`${cfg.crio.root}/containers`);
+  const events = new EventHub({
+    snapshot: (podId) => ({
+      pod: o.sandboxes.list({ id: podId })[0],
+      containers: store.byPod(podId),
+    }),
+    enabled: () => config().runtime.enable_pod_events,
+    log: o.log,
+  });
   await Deno.mkdir(cfg.runtime.container_exits_dir, { recursive: true, mode: 0o700 });
   const deps: ContainerDeps = {
-    store: new ContainerStore(`${cfg.crio.root}/containers`),
+    store,
+    events,
     sandboxes: o.sandboxes,
     images: o.images,
     config,
@@ -81,7 +95,7 @@ export async function startContainers(
     mounts: {
       runner: hostRunner,
       mount: lookPath("mount") ?? "/usr/bin/mount",
-      umount: lookPath("umount") ?? "/usr/bin/umount",
+      mounter: hostMounter,
     },
     storageRoot: `${cfg.crio.root}/containers`,
     runRoot: await Deno.realPath(`${cfg.crio.runroot}/containers`),
@@ -92,7 +106,7 @@ export async function startContainers(
   o.log.info("containers restored", { restored: report.restored, cleaned: report.cleaned.length });
   const service = new ContainerService(deps);
   const watcher = watchExits(cfg.runtime.container_exits_dir, { service, log: o.log });
-  return { service, close: () => watcher.close() };
+  return { service, events, close: () => watcher.close() };
 }
 
 /** Each exit file conmon writes names its container; refresh() records the exit. */

@@ -9,6 +9,7 @@ import type { SandboxService } from "../sandbox/sandbox_service.ts";
 import type { ContainerStore } from "./container_store.ts";
 import type { MountBinaries } from "./rootfs.ts";
 import type { StatsSources } from "../sandbox/pod_stats.ts";
+import type { EventSink } from "../events.ts";
 
 export interface ContainerDeps {
   store: ContainerStore;
@@ -28,4 +29,6 @@ export interface ContainerDeps {
   /** cgroup readers shared with the pod stats. */
   stats: StatsSources;
   log: Logger;
+  /** Lifecycle events for GetContainerEvents; absent in tests that do not watch them. */
+  events?: EventSink;
 }

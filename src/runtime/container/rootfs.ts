@@ -6,6 +6,8 @@
  */
 import { type HostRunner, runChecked } from "../../util/host_runner.ts";
 import { symlink } from "../../storage/libc.ts";
+import type { Mounter } from "../../util/libc_io.ts";
+import { errorMessage } from "../../errors.ts";
 
 export interface RootfsPaths {
   /** <root>/containers/<id>: l/, upper/, work/ (persistent: the writable layer). */
@@ -15,9 +17,11 @@ export interface RootfsPaths {
 }
 
 export interface MountBinaries {
+  /** mount(8) runs the overlay mount: it resolves the short lowerdir links from its cwd. */
   runner: HostRunner;
   mount: string;
-  umount: string;
+  /** umount2(2) through libc (no process per container removal); a seam for tests. */
+  mounter: Mounter;
 }
 
 /** Everything below storageDir is created here; the caller removes storageDir on rollback. */
@@ -32,14 +36,7 @@ export async function mountRootfs(
   await Deno.mkdir(merged, { recursive: true, mode: 0o755 });
   const lowers = options.lowers.length ? [...options.lowers] : [`${storageDir}/empty`];
   if (!options.lowers.length) await Deno.mkdir(lowers[0]).catch(ignoreExists);
-  const links: string[] = [];
-  for (const [i, dir] of lowers.entries()) {
-    const link = `l/${i.toString(36)}`;
-    await Deno.remove(`${storageDir}/${link}`).catch(() => {});
-    // libc: Deno.symlink needs unscoped read and write permission, which the daemon lacks.
-    symlink(dir, `${storageDir}/${link}`);
-    links.push(link);
-  }
+  const links = await linkLowers(storageDir, lowers);
   // A single lower with an upper is a valid overlay; "index=off" lets a copied-up layer dir be
   // shared by containers of the same image without the kernel's inode index objecting.
   const opts = `lowerdir=${links.join(":")},upperdir=upper,workdir=work,index=off`;
@@ -50,16 +47,36 @@ export async function mountRootfs(
 }
 
 /** Unmounts merged if mounted; idempotent. A busy mount is detached lazily, as CRI-O does. */
-export async function unmountRootfs(merged: string, options: MountBinaries): Promise<void> {
-  const r = await options.runner.run(options.umount, { args: [merged] });
-  if (r.code === 0 || /not mounted|no mount point|not found|No such file/i.test(r.stderr)) return;
-  if (/busy/i.test(r.stderr)) {
-    await runChecked(options.runner, options.umount, { args: ["-l", merged] });
-    return;
+export function unmountRootfs(merged: string, options: MountBinaries): Promise<void> {
+  try {
+    try {
+      options.mounter.unmount(merged);
+    } catch (err) {
+      if (!/EBUSY/.test(errorMessage(err))) throw err;
+      options.mounter.unmount(merged, { detach: true });
+    }
+    return Promise.resolve();
+  } catch (err) {
+    return Promise.reject(err);
   }
-  throw new Error(`umount ${merged} exited with ${r.code}: ${r.stderr.trim()}`);
 }
 
-function ignoreExists(err: unknown): void {
+/**
+ * Short relative names (`l/0`, `l/1`, …, under `dir`, which must hold `l/`) for overlay lower
+ * dirs, so the mount option string of many layers fits in a page; mount runs with cwd = dir.
+ */
+export async function linkLowers(dir: string, lowers: readonly string[]): Promise<string[]> {
+  const links: string[] = [];
+  for (const [i, lower] of lowers.entries()) {
+    const link = `l/${i.toString(36)}`;
+    await Deno.remove(`${dir}/${link}`).catch(() => {});
+    // libc: Deno.symlink needs unscoped read and write permission, which the daemon lacks.
+    symlink(lower, `${dir}/${link}`);
+    links.push(link);
+  }
+  return links;
+}
+
+export function ignoreExists(err: unknown): void {
   if (!(err instanceof Deno.errors.AlreadyExists)) throw err;
 }

@@ -8,7 +8,7 @@ function recorder(answer: (args: readonly string[]) => Partial<RunResult> = () =
     calls,
     binaries: {
       mount: "/bin/mount",
-      umount: "/bin/umount",
+      mounter: { unmount: () => false, mountFs: () => {} },
       runner: {
         run(cmd: string, options: RunOptions = {}): Promise<RunResult> {
           calls.push({ cmd, options });
@@ -64,11 +64,21 @@ Deno.test("an image without layers mounts an empty lower", async () => {
 });
 
 Deno.test("unmount is idempotent, lazy when busy, and reports other failures", async () => {
-  const gone = recorder(() => ({ code: 32, stderr: "umount: /m: not mounted." }));
-  await unmountRootfs("/m", gone.binaries);
-  const busy = recorder((args) => (args[0] === "-l" ? {} : { code: 32, stderr: "target is busy" }));
-  await unmountRootfs("/m", busy.binaries);
-  assertEquals(busy.calls.map((c) => c.options.args), [["/m"], ["-l", "/m"]]);
-  const bad = recorder(() => ({ code: 1, stderr: "permission denied" }));
-  await assertRejects(() => unmountRootfs("/m", bad.binaries), Error, "permission denied");
+  const calls: string[] = [];
+  const mounter = (fail: (detach: boolean) => string | undefined) => ({
+    ...recorder().binaries,
+    mounter: {
+      unmount(path: string, o: { detach?: boolean } = {}) {
+        calls.push(`${o.detach ? "detach " : ""}${path}`);
+        const err = fail(o.detach ?? false);
+        if (err) throw new Error(`umount ${path}: ${err}`);
+        return !o.detach;
+      },
+      mountFs() {},
+    },
+  });
+  await unmountRootfs("/m", mounter(() => undefined));
+  await unmountRootfs("/m", mounter((detach) => (detach ? undefined : "EBUSY")));
+  assertEquals(calls, ["/m", "/m", "detach /m"]);
+  await assertRejects(() => unmountRootfs("/m", mounter(() => "EPERM")), Error, "EPERM");
 });

@@ -4,7 +4,7 @@
  */
 import type { DNSConfig } from "../../cri/gen/api.ts";
 import { atomicWrite } from "../../util/atomic_write.ts";
-import { type HostRunner, runChecked } from "../../util/host_runner.ts";
+import { hostMounter, type Mounter, MS_NODEV, MS_NOEXEC, MS_NOSUID } from "../../util/libc_io.ts";
 
 export function resolvConf(dns: DNSConfig): string {
   const lines: string[] = [];
@@ -24,9 +24,8 @@ export function hostsFile(hostname: string, ips: readonly string[]): string {
 }
 
 export interface PodFilesOptions {
-  runner: HostRunner;
-  mountBin?: string;
-  umountBin?: string;
+  /** mount(2) and umount(2); a seam for tests. */
+  mounter?: Mounter;
   /** The node's files, copied for pods without DNSConfig or with host network. */
   hostResolvConf?: string;
   hostHosts?: string;
@@ -67,16 +66,17 @@ export class PodFiles {
   /** Mounts a tmpfs of the given size (e.g. 64m) at path, created here. */
   async mountShm(path: string, size: string): Promise<void> {
     await Deno.mkdir(path, { mode: 0o1777 });
-    await runChecked(this.#o.runner, this.#o.mountBin ?? "/usr/bin/mount", {
-      args: ["-t", "tmpfs", "-o", `mode=1777,size=${size},nosuid,nodev,noexec`, "shm", path],
+    (this.#o.mounter ?? hostMounter).mountFs(path, {
+      type: "tmpfs",
+      source: "shm",
+      flags: MS_NOSUID | MS_NODEV | MS_NOEXEC,
+      data: `mode=1777,size=${size}`,
     });
   }
 
   /** Unmounts the shm tmpfs if mounted and removes the dir; idempotent. */
   async unmountShm(path: string, mounted: boolean): Promise<void> {
-    if (mounted) {
-      await runChecked(this.#o.runner, this.#o.umountBin ?? "/usr/bin/umount", { args: [path] });
-    }
+    if (mounted) (this.#o.mounter ?? hostMounter).unmount(path, { detach: true });
     await Deno.remove(path).catch((err) => {
       if (!(err instanceof Deno.errors.NotFound)) throw err;
     });

@@ -7,6 +7,7 @@ import type { PodSandboxFilter } from "../../cri/gen/api.ts";
 import { errorMessage, FailedPreconditionError } from "../../errors.ts";
 import { type ClientConn, forwardConnection } from "../../net/port_forward.ts";
 import { CreateOnce } from "../../storage/create_once.ts";
+import type { EventSink } from "../events.ts";
 import type { SandboxDeps } from "./deps.ts";
 import { canRemove, canStop, type Pod } from "./pod_state.ts";
 import { createPod } from "./pod_create.ts";
@@ -29,6 +30,8 @@ export class SandboxService {
   readonly #o: SandboxServiceOptions;
   /** Set once the container service exists (it is built on this one). */
   containers?: PodContainerHooks;
+  /** Set with the container service: where pod lifecycle events go. */
+  events?: EventSink;
   readonly #creator: CreateOnce<Pod>;
 
   constructor(o: SandboxServiceOptions) {
@@ -49,7 +52,13 @@ export class SandboxService {
         const pod = store.index.find(id);
         return pod?.status.state === "ready" ? pod : undefined;
       },
-      build: (id, rb) => createPod(plan, { id, deps: this.#deps, rollback: rb }),
+      build: async (id, rb) => {
+        const pod = await createPod(plan, { id, deps: this.#deps, rollback: rb });
+        // As CRI-O tells of its infra container: created, then started, under the pod's id.
+        this.events?.emit("created", { id, podId: id });
+        this.events?.emit("started", { id, podId: id });
+        return pod;
+      },
       onUndoFailure: (id, failures) =>
         this.#deps.log.error("pod rollback incomplete", { pod: id, failures }),
     });
@@ -66,6 +75,7 @@ export class SandboxService {
       await teardownPod(pod.meta, this.#deps);
       if (pod.status.state !== "notready") {
         await this.#deps.store.update(pod.id, () => ({ state: "notready", ips: [] }));
+        this.events?.emit("stopped", { id: pod.id, podId: pod.id });
       }
     });
   }

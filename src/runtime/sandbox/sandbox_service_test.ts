@@ -40,6 +40,7 @@ async function setup() {
     dir: `${dir}/ns`,
     runner: host.runner,
     mountPoints: host.mountPoints,
+    mounter: host.mounter,
   });
   await namespaces.prepare();
   await Deno.mkdir(`${dir}/run`);
@@ -48,7 +49,7 @@ async function setup() {
   const deps: SandboxDeps = {
     store: new SandboxStore(`${dir}/state`),
     namespaces,
-    files: new PodFiles({ runner: host.runner, hostResolvConf: `${dir}/none` }),
+    files: new PodFiles({ mounter: host.mounter, hostResolvConf: `${dir}/none` }),
     cni: new CniInvoker({ runner: host.runner, pluginDirs: ["/fake/cni"], fs: host.cniFs }),
     network: () => ({ ready: true, network: NET }),
     mountPoints: host.mountPoints,

@@ -1,0 +1,216 @@
+/**
+ * Kernel files and mounts through libc (FFI), without a helper process. Deno refuses to read
+ * /proc, /sys and /dev without --allow-all, so these were read by spawning `cat`, mount points
+ * listed by spawning `findmnt` and pins released by spawning `umount`: 3 to 15 ms a spawn, several
+ * per pod and per stats call. A syscall is microseconds. The daemon already holds --allow-ffi for
+ * libc (layer extraction), and what these calls can reach is what the helpers could.
+ *
+ * mount(2) and umount2(2) act on the mount namespace, which every thread of the daemon shares
+ * (it never calls setns or unshare on itself), so calling them from the JS thread is sound.
+ */
+
+const ARCH_DIR: Record<string, string> = { x86_64: "x86_64", aarch64: "aarch64" };
+
+/** Where Debian keeps a multiarch system library; bin/crio grants --allow-ffi by exact path. */
+export function systemLibPath(file: string): string {
+  return `/lib/${ARCH_DIR[Deno.build.arch] ?? Deno.build.arch}-linux-gnu/${file}`;
+}
+
+/** libc, the one library the daemon's FFI calls besides libz (SPDY headers). */
+export function libcPath(): string {
+  return systemLibPath("libc.so.6");
+}
+
+const SYMBOLS = {
+  open: { parameters: ["buffer", "i32", "u32"], result: "i32" },
+  read: { parameters: ["i32", "buffer", "usize"], result: "isize" },
+  close: { parameters: ["i32"], result: "i32" },
+  mount: { parameters: ["buffer", "buffer", "buffer", "u64", "buffer"], result: "i32" },
+  umount2: { parameters: ["buffer", "i32"], result: "i32" },
+  kill: { parameters: ["i32", "i32"], result: "i32" },
+  __errno_location: { parameters: [], result: "pointer" },
+  memcpy: { parameters: ["buffer", "pointer", "usize"], result: "pointer" },
+} as const;
+
+type Lib = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
+let lib: Lib | undefined;
+
+function symbols(): Lib {
+  lib ??= Deno.dlopen(libcPath(), SYMBOLS).symbols;
+  return lib;
+}
+
+const encoder = new TextEncoder();
+
+/** A NUL-terminated copy of s, for a `buffer` parameter. */
+export function cstr(s: string): Uint8Array<ArrayBuffer> {
+  const b = new Uint8Array(encoder.encode(s).length + 1);
+  encoder.encodeInto(s, b);
+  return b;
+}
+
+const ERRNO_NAMES: Record<number, string> = {
+  1: "EPERM",
+  2: "ENOENT",
+  3: "ESRCH",
+  4: "EINTR",
+  13: "EACCES",
+  16: "EBUSY",
+  17: "EEXIST",
+  20: "ENOTDIR",
+  22: "EINVAL",
+  28: "ENOSPC",
+  61: "ENODATA",
+  95: "EOPNOTSUPP",
+};
+
+const errnoBuf = new Int32Array(1);
+
+/**
+ * The calling thread's errno after a failed call. Copied out with
+ * memcpy: Deno.UnsafePointerView needs an unscoped --allow-ffi, the daemon's is libc's path.
+ */
+export function errno(): number {
+  const p = symbols().__errno_location();
+  errnoBuf[0] = 0;
+  if (p) symbols().memcpy(new Uint8Array(errnoBuf.buffer), p, 4n);
+  return errnoBuf[0];
+}
+
+/** errno by name (e.g. "ENOENT"), for messages and checks. */
+export function errnoName(): string {
+  const n = errno();
+  return ERRNO_NAMES[n] ?? `errno ${n}`;
+}
+
+const O_RDONLY_CLOEXEC = 0o2000000;
+const READ_CHUNK = 64 << 10;
+/** Kernel text files are small; a larger one is not what the caller meant to read. */
+const MAX_KERNEL_FILE = 16 << 20;
+
+/**
+ * The text of a /proc, /sys or /dev file (read to its end: these files are generated on read and
+ * report no size), or undefined when it does not exist.
+ */
+export function readKernelFile(path: string): string | undefined {
+  const fd = symbols().open(cstr(path), O_RDONLY_CLOEXEC, 0);
+  if (fd < 0) {
+    const e = errnoName();
+    if (e === "ENOENT" || e === "ENOTDIR") return undefined;
+    throw new Error(`open ${path}: ${e}`);
+  }
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  try {
+    for (;;) {
+      const buf = new Uint8Array(READ_CHUNK);
+      const n = Number(symbols().read(fd, buf, BigInt(buf.length)));
+      if (n < 0) {
+        if (errnoName() === "EINTR") continue;
+        // A process that exits while its /proc files are read: as good as absent.
+        if (errnoName() === "ESRCH" || errnoName() === "ENOENT") return undefined;
+        throw new Error(`read ${path}: ${errnoName()}`);
+      }
+      if (n === 0) break;
+      chunks.push(buf.subarray(0, n));
+      total += n;
+      if (total > MAX_KERNEL_FILE) throw new Error(`read ${path}: larger than ${MAX_KERNEL_FILE}`);
+    }
+  } finally {
+    symbols().close(fd);
+  }
+  const out = new Uint8Array(total);
+  let off = 0;
+  for (const c of chunks) out.set(c, off), off += c.length;
+  return new TextDecoder().decode(out);
+}
+
+const MNT_DETACH = 2;
+
+/**
+ * Unmounts path, lazily when `detach` (a busy mount goes once its last user does, as CRI-O
+ * releases namespaces and shm). false when nothing was mounted there or the path is gone, so
+ * callers are idempotent.
+ */
+export function unmount(path: string, options: { detach?: boolean } = {}): boolean {
+  if (symbols().umount2(cstr(path), options.detach ? MNT_DETACH : 0) === 0) return true;
+  const e = errnoName();
+  if (e === "EINVAL" || e === "ENOENT") return false;
+  throw new Error(`umount ${path}: ${e}`);
+}
+
+export const MS_NOSUID = 0x2;
+export const MS_NODEV = 0x4;
+export const MS_NOEXEC = 0x8;
+
+/** mount(2) of a file system (tmpfs and the like: no source path to resolve). */
+export function mountFs(
+  target: string,
+  options: { type: string; source?: string; flags?: number; data?: string },
+): void {
+  const rc = symbols().mount(
+    cstr(options.source ?? options.type),
+    cstr(target),
+    cstr(options.type),
+    BigInt(options.flags ?? 0),
+    cstr(options.data ?? ""),
+  );
+  if (rc !== 0) throw new Error(`mount ${options.type} on ${target}: ${errnoName()}`);
+}
+
+/** The mount calls the sandbox code makes, as a seam: unit tests pass a fake mount table. */
+export interface Mounter {
+  unmount(path: string, options?: { detach?: boolean }): boolean;
+  mountFs(
+    target: string,
+    options: { type: string; source?: string; flags?: number; data?: string },
+  ): void;
+}
+
+export const hostMounter: Mounter = { unmount, mountFs };
+
+/** Linux signal numbers (x86_64 and aarch64 agree on these). */
+const SIGNALS: Record<string, number> = {
+  SIGHUP: 1,
+  SIGINT: 2,
+  SIGQUIT: 3,
+  SIGILL: 4,
+  SIGTRAP: 5,
+  SIGABRT: 6,
+  SIGBUS: 7,
+  SIGFPE: 8,
+  SIGKILL: 9,
+  SIGUSR1: 10,
+  SIGSEGV: 11,
+  SIGUSR2: 12,
+  SIGPIPE: 13,
+  SIGALRM: 14,
+  SIGTERM: 15,
+  SIGSTKFLT: 16,
+  SIGCHLD: 17,
+  SIGCONT: 18,
+  SIGSTOP: 19,
+  SIGTSTP: 20,
+  SIGTTIN: 21,
+  SIGTTOU: 22,
+  SIGURG: 23,
+  SIGXCPU: 24,
+  SIGXFSZ: 25,
+  SIGVTALRM: 26,
+  SIGPROF: 27,
+  SIGWINCH: 28,
+  SIGIO: 29,
+  SIGPWR: 30,
+  SIGSYS: 31,
+};
+
+/** kill(2); false when the process is gone. pid must be positive: never a group or "all". */
+export function signalProcess(pid: number, signal: string): boolean {
+  const signo = SIGNALS[signal];
+  if (signo === undefined) throw new Error(`unknown signal ${signal}`);
+  if (!Number.isInteger(pid) || pid <= 0) throw new Error(`refusing to signal pid ${pid}`);
+  if (symbols().kill(pid, signo) === 0) return true;
+  const e = errnoName();
+  if (e === "ESRCH") return false;
+  throw new Error(`kill ${signal} ${pid}: ${e}`);
+}
