@@ -1,6 +1,9 @@
 import { assert, assertEquals } from "../testing/asserts.ts";
 import { execRequest, withStreamServer } from "../testing/fake_stream_backend.ts";
 import { readText, spdyConnect } from "../testing/spdy_client.ts";
+import { WsTestClient } from "../testing/ws_client.ts";
+import { SpdySession } from "./spdy/session.ts";
+import { OP } from "./websocket.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
 
@@ -142,5 +145,40 @@ Deno.test("stream server over SPDY v2: the error stream carries the bare message
     );
     await s.closed.catch(() => {});
     closeConn(c.conn);
+  });
+});
+
+Deno.test("stream server: port-forward over SPDY tunnelled in WebSocket, as client-go dials it", async () => {
+  await withStreamServer(async (server) => {
+    const url = server.url({ kind: "portforward", podId: "p1", ports: [] });
+    const ws = await WsTestClient.connect(url, { protocols: ["SPDY/3.1+portforward.k8s.io"] });
+    assertEquals(ws.status, 101);
+    assert(/sec-websocket-protocol: SPDY\/3.1\+portforward.k8s.io/i.test(ws.headers));
+    const transport = {
+      readable: new ReadableStream<Uint8Array>({
+        async pull(c) {
+          const f = await ws.frame();
+          if (!f || f.opcode === OP.close) return c.close();
+          c.enqueue(f.payload);
+        },
+      }),
+      writable: new WritableStream<Uint8Array>({
+        // client-go writes frames in pieces, some empty; the server must take those in stride.
+        write: async (chunk) => {
+          await ws.send(OP.binary, new Uint8Array(0));
+          await ws.send(OP.binary, chunk);
+        },
+      }),
+    };
+    const s = new SpdySession(transport, { role: "client", onStream: () => false });
+    const h = { port: "8080", requestID: "0" };
+    const error = await s.openStream({ ...h, streamType: "error" }, { fin: true });
+    const data = await s.openStream({ ...h, streamType: "data" });
+    await data.write(enc("tunnelled"));
+    await data.close();
+    assertEquals(await readText(data), "8080:tunnelled");
+    assertEquals(await readText(error), "");
+    await s.close({ now: true });
+    ws.close();
   });
 });
