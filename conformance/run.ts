@@ -4,8 +4,9 @@
  * Runs the upstream CRI validation suite (critest, pinned per Kubernetes minor) against this
  * daemon: a local registry filled with images built here, a registries.conf that mirrors the
  * upstream hosts to it, the daemon on an isolated root and socket. Everything started is stopped
- * by PID and removed at the end. Writes conformance/results/<k8s>-<runtime>/ and prints a table
- * and the closing line; exits non-zero when the ratchet (conformance/expected-failures) is broken.
+ * by PID and removed at the end. When streaming specs ran, they run a second time with critest's
+ * -websocket-exec/-attach/-portforward (named "... [websocket]"). Writes
+ * conformance/results/<k8s>-<runtime>/ and prints a table and the closing line; exits non-zero when the ratchet (conformance/expected-failures) is broken.
  */
 import { cacheDir, DEFAULT_MINOR, k8sMinor } from "../src/cri/k8s_versions.ts";
 import { drainPods, removeBridge, startDaemon } from "./daemon.ts";
@@ -13,7 +14,7 @@ import { buildAndPushCritestImages, registriesConf } from "./images/critest_imag
 import { parseJunit, type TestResult } from "./junit.ts";
 import { spawnChild } from "./process.ts";
 import { judge, parseExpected } from "./ratchet.ts";
-import { closingLine, summarize, table } from "./report.ts";
+import { closingLine, groupOf, summarize, table } from "./report.ts";
 import { startRegistry } from "./registry.ts";
 import { checkMountLeaks, type LeakReport, mountTargets } from "./leaks.ts";
 
@@ -52,11 +53,23 @@ export function parseRunArgs(argv: string[]): RunArgs {
   return out;
 }
 
+/** critest's switches that move exec, attach and port-forward from SPDY to WebSocket. */
+export const WEBSOCKET_FLAGS = ["-websocket-exec", "-websocket-attach", "-websocket-portforward"];
+/** Appended to the name of each spec of the WebSocket pass, for the table and the ratchet. */
+export const WEBSOCKET_SUFFIX = " [websocket]";
+
 async function runCritest(
   args: RunArgs,
-  opts: { critest: string; endpoint: string; reportDir: string; logFile: string },
+  opts: {
+    critest: string;
+    endpoint: string;
+    reportDir: string;
+    logFile: string;
+    extraFlags?: string[];
+  },
 ): Promise<number> {
   const flags = [
+    ...(opts.extraFlags ?? []),
     `-runtime-endpoint=${opts.endpoint}`,
     `-image-endpoint=${opts.endpoint}`,
     `-ginkgo.junit-report=${opts.reportDir}/junit.xml`,
@@ -83,6 +96,31 @@ async function readResults(reportDir: string): Promise<TestResult[]> {
     }
   }
   return results;
+}
+
+/**
+ * The streaming specs again with exec, attach and port-forward over WebSocket (the first pass
+ * uses SPDY), when the first pass ran any. Only the Streaming group's specs that ran count, each named with a suffix so that
+ * the ratchet and the table tell the two transports apart.
+ */
+async function webSocketPass(
+  args: RunArgs,
+  o: { critest: string; endpoint: string; results: string; tests: TestResult[] },
+): Promise<TestResult[]> {
+  if (!o.tests.some((t) => groupOf(t.name) === "Streaming" && t.outcome !== "skipped")) return [];
+  const reportDir = `${o.results}/junit-websocket`;
+  await Deno.mkdir(reportDir, { recursive: true });
+  say("critest: the streaming specs again over WebSocket");
+  await runCritest({ ...args, focus: args.focus ?? "Streaming" }, {
+    critest: o.critest,
+    endpoint: o.endpoint,
+    reportDir,
+    logFile: `${o.results}/critest-websocket.log`,
+    extraFlags: WEBSOCKET_FLAGS,
+  });
+  return (await readResults(reportDir))
+    .filter((t) => groupOf(t.name) === "Streaming" && t.outcome !== "skipped")
+    .map((t) => ({ ...t, name: t.name + WEBSOCKET_SUFFIX }));
 }
 
 /** Runs fn with an undo stack; every undo runs, newest first, whatever happened. */
@@ -154,6 +192,9 @@ export async function run(args: RunArgs): Promise<boolean> {
     if (tests.length === 0) {
       throw new Error(`critest exited ${code} and reported no test; see ${results}/critest.log`);
     }
+    tests.push(
+      ...await webSocketPass(args, { critest, endpoint: daemon.endpoint, results, tests }),
+    );
     const expected = parseExpected(await Deno.readTextFile(`${HERE}expected-failures`));
     const verdict = judge(tests, expected, args);
     const summary = summarize(tests, verdict, {

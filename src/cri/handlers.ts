@@ -19,6 +19,8 @@ import type { Sandboxes } from "../runtime/sandbox/sandboxes.ts";
 import { sandboxHandlers } from "./sandbox_handlers.ts";
 import type { Containers } from "../runtime/container/containers.ts";
 import { containerHandlers } from "./container_handlers.ts";
+import type { StreamServer } from "../stream/server.ts";
+import { streamHandlers } from "./stream_handlers.ts";
 
 export interface Services {
   runtimeInfo: RuntimeInfo;
@@ -28,6 +30,8 @@ export interface Services {
   sandboxes?: Sandboxes;
   /** Containers (issue #5); absent where sandboxes are. */
   containers?: Containers;
+  /** The streaming server (issue #6); Exec, Attach and PortForward hand out its URLs. */
+  stream?: StreamServer;
 }
 
 export interface HandlerTable {
@@ -44,6 +48,9 @@ export function buildHandlers(s: Services): HandlerTable {
       UpdateRuntimeConfig: updateRuntimeConfig(s.runtimeInfo),
       ...(s.sandboxes ? sandboxHandlers(s.sandboxes) : {}),
       ...(s.containers ? containerHandlers(s.containers) : {}),
+      ...(s.stream && s.containers && s.sandboxes
+        ? streamHandlers({ containers: s.containers, sandboxes: s.sandboxes }, s.stream)
+        : {}),
     },
     ImageService: {
       ImageFsInfo: imageFsInfo(s.imageFilesystems),

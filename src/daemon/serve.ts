@@ -24,6 +24,7 @@ import { type Sandboxes, startSandboxes } from "../runtime/sandbox/sandboxes.ts"
 import { Runtimes } from "../runtime/runtimes.ts";
 import { type Containers, startContainers } from "../runtime/container/containers.ts";
 import { installDefaultNetwork } from "../net/default_network.ts";
+import { startStreaming } from "../stream/streaming.ts";
 
 export interface DaemonOptions {
   loaded: LoadResult;
@@ -131,6 +132,15 @@ export class Daemon {
     sandboxes.service.events = containers.events;
     late.containers = containers;
     this.#undo.push(() => containers.close());
+    const stream = await startStreaming(cfg, {
+      log,
+      backend: {
+        exec: (id, o) => containers.service.exec(id, o),
+        attach: (id, o) => containers.service.attach(id, o),
+        portForward: (podId, o) => sandboxes.service.portForward(podId, o),
+      },
+    });
+    this.#undo.push(() => stream.close());
     const server = new CriServer({
       socket: cfg.api.listen,
       schema: loadSchema(minor),
@@ -140,6 +150,7 @@ export class Daemon {
         images,
         sandboxes,
         containers,
+        stream,
       }),
       log,
       observer: metrics,
