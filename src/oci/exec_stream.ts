@@ -117,10 +117,12 @@ export async function runExecStream(
     }
     const conn = stream.connectAttach(`${link}/attach`);
     child.start();
+    const ended = new AbortController();
     await joinConmonSocket(conn, o.io, {
       writeCtl: (line) => host.writeFifo(f.ctl, line),
       onAbort: () => void killAll(),
-    });
+      resizeReady: o.io.tty ? processStarted(host, f.pidFile, ended.signal) : undefined,
+    }).finally(() => ended.abort());
     const status = await child.status;
     if ((await readPid(host, f.pidFile)) !== undefined) return { exitCode: status.code };
     const log = decoder.decode(await host.readFile(f.runtimeLog, 64 << 10) ?? new Uint8Array());
@@ -132,6 +134,18 @@ export async function runExecStream(
   } finally {
     await host.remove(link);
     await host.remove(o.dir, { recursive: true });
+  }
+}
+
+/**
+ * Resolves once the runtime wrote the exec's pidfile (its terminal exists then), or when waiting
+ * is over (session ended, 30 s): held sizes are then sent anyway, and conmon drops what it cannot
+ * apply.
+ */
+async function processStarted(host: OciHost, pidFile: string, ended: AbortSignal): Promise<void> {
+  for (let waited = 0; waited < 30_000 && !ended.aborted; waited += 20) {
+    if ((await readPid(host, pidFile)) !== undefined) return;
+    await host.sleep(20, ended).catch(() => {});
   }
 }
 

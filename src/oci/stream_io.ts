@@ -39,6 +39,11 @@ export interface JoinOptions {
   writeCtl: (line: string) => Promise<void>;
   /** Called (once) when the client side ends: the signal aborted. */
   onAbort?: () => void;
+  /**
+   * Resizes wait for this (exec: the process, and so its terminal, exists; conmon drops a size
+   * that comes earlier); the latest one held back is sent then.
+   */
+  resizeReady?: Promise<void>;
 }
 
 /**
@@ -80,16 +85,12 @@ export async function joinConmonSocket(
     // End of the client's stdin: conmon closes the process's stdin (unless told to keep it).
     if (!finished) conn.closeWrite();
   })().catch(() => {});
-  const resizing = (async () => {
-    if (!resize) return;
-    for (;;) {
-      const r = await resize.read().catch(() => ({ done: true as const, value: undefined }));
-      if (r.done || finished) break;
-      // Without a terminal there is nothing to resize, and conmon would only queue the line in a
-      // FIFO nobody reads. A resize that cannot be delivered is dropped; the session goes on.
-      if (io.tty) await o.writeCtl(resizeMessage(r.value)).catch(() => {});
-    }
-  })();
+  const resizing = forwardResizes(resize, {
+    tty: io.tty,
+    ready: o.resizeReady,
+    send: (size) => o.writeCtl(resizeMessage(size)).catch(() => {}),
+    finished: () => finished,
+  });
   try {
     for (;;) {
       const msg = await conn.read();
@@ -117,5 +118,38 @@ export async function joinConmonSocket(
     err?.releaseLock();
     stdin?.releaseLock();
     resize?.releaseLock();
+  }
+}
+
+/**
+ * Resizes to conmon. Without a terminal there is nothing to resize, and conmon would only queue
+ * the line in a FIFO nobody reads, so they are dropped; before `ready` only the latest is kept.
+ */
+export async function forwardResizes(
+  resize: ReadableStreamDefaultReader<TerminalSize> | undefined,
+  o: {
+    tty: boolean;
+    ready?: Promise<void>;
+    send: (size: TerminalSize) => Promise<void>;
+    finished: () => boolean;
+  },
+): Promise<void> {
+  if (!resize) return;
+  let ready = o.ready === undefined;
+  let held: TerminalSize | undefined;
+  o.ready?.then(async () => {
+    while (held && !o.finished()) {
+      const size = held;
+      held = undefined;
+      await o.send(size);
+    }
+    ready = true; // no await since the loop saw `held` empty: nothing can slip in between
+  }, () => {});
+  for (;;) {
+    const r = await resize.read().catch(() => ({ done: true as const, value: undefined }));
+    if (r.done || o.finished()) break;
+    if (!o.tty) continue;
+    if (ready) await o.send(r.value);
+    else held = r.value;
   }
 }

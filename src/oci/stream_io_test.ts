@@ -1,6 +1,6 @@
 import { assertEquals } from "../testing/asserts.ts";
 import { FdSocket } from "../util/fd_socket.ts";
-import { joinConmonSocket, resizeMessage, type TerminalSize } from "./stream_io.ts";
+import { forwardResizes, joinConmonSocket, resizeMessage, type TerminalSize } from "./stream_io.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const dec = (b: Uint8Array | null) => (b ? new TextDecoder().decode(b) : null);
@@ -84,4 +84,39 @@ Deno.test("without a terminal, resizes are read and dropped", async () => {
 
 Deno.test("resize messages are clamped to what conmon accepts", () => {
   assertEquals(resizeMessage({ width: 5000, height: -3 }), "1 0 1000\n");
+});
+
+Deno.test("forwardResizes holds sizes until ready, then sends the latest, then each", async () => {
+  const sent: string[] = [];
+  let open!: () => void;
+  const ready = new Promise<void>((r) => (open = r));
+  const sizes = new TransformStream<TerminalSize, TerminalSize>();
+  const w = sizes.writable.getWriter();
+  const done = forwardResizes(sizes.readable.getReader(), {
+    tty: true,
+    ready,
+    send: (s) => Promise.resolve(void sent.push(`${s.height}x${s.width}`)),
+    finished: () => false,
+  });
+  await w.write({ width: 80, height: 24 });
+  await w.write({ width: 100, height: 30 });
+  assertEquals(sent, [], "nothing before the terminal exists");
+  open();
+  await new Promise((r) => setTimeout(r, 0));
+  assertEquals(sent, ["30x100"], "only the latest held size");
+  await w.write({ width: 120, height: 40 });
+  await w.close();
+  await done;
+  assertEquals(sent, ["30x100", "40x120"]);
+});
+
+Deno.test("forwardResizes drops sizes without a terminal", async () => {
+  const sent: TerminalSize[] = [];
+  const sizes = ReadableStream.from([{ width: 1, height: 2 }]);
+  await forwardResizes(sizes.getReader(), {
+    tty: false,
+    send: (s) => Promise.resolve(void sent.push(s)),
+    finished: () => false,
+  });
+  assertEquals(sent, []);
 });
