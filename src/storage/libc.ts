@@ -8,7 +8,7 @@
  * is on a path whose parents were checked (no symlinks) and never follows a final symlink.
  */
 
-import { cstr, errnoName, libcPath, systemLibPath } from "../util/libc_io.ts";
+import { cstr, errnoName, lazyLibrary, libcPath, systemLibPath } from "../util/libc_io.ts";
 
 export { libcPath, systemLibPath };
 
@@ -31,13 +31,7 @@ const SYMBOLS = {
   memset: { parameters: ["buffer", "i32", "usize"], result: "usize" },
 } as const;
 
-type Lib = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
-let lib: Lib | undefined;
-
-function symbols(): Lib {
-  lib ??= Deno.dlopen(libcPath(), SYMBOLS).symbols;
-  return lib;
-}
+const symbols = lazyLibrary(libcPath, SYMBOLS);
 
 /**
  * The address of a buffer's first byte, for C structs that hold pointers (zlib's z_stream).

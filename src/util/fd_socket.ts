@@ -11,7 +11,7 @@
  * server, and every thread returns to the pool when its socket closes. A single poll(2) loop would
  * hold one thread for all, at the price of a wake-up fd and per-fd readiness bookkeeping.
  */
-import { cstr as cstring, errno, libcPath } from "./libc_io.ts";
+import { cstr as cstring, errno, lazyLibrary, libcPath } from "./libc_io.ts";
 
 export { cstring, errno };
 
@@ -33,14 +33,8 @@ const SYMBOLS = {
   setns: { parameters: ["i32", "i32"], result: "i32" },
 } as const;
 
-type Lib = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
-let lib: Lib | undefined;
-
 /** The libc symbols; exported for the netns dial worker, which runs them on its own thread. */
-export function socketLibc(): Lib {
-  lib ??= Deno.dlopen(libcPath(), SYMBOLS).symbols;
-  return lib;
-}
+export const socketLibc = lazyLibrary(libcPath, SYMBOLS);
 
 export const AF_UNIX = 1;
 export const AF_INET = 2;

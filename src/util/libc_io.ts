@@ -32,13 +32,19 @@ const SYMBOLS = {
   memcpy: { parameters: ["buffer", "pointer", "usize"], result: "pointer" },
 } as const;
 
-type Lib = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
-let lib: Lib | undefined;
-
-function symbols(): Lib {
-  lib ??= Deno.dlopen(libcPath(), SYMBOLS).symbols;
-  return lib;
+/**
+ * The symbols of a system library, opened on first use (a daemon that never pulls or streams
+ * never loads them). Each module declares only the calls it makes.
+ */
+export function lazyLibrary<S extends Deno.ForeignLibraryInterface>(
+  path: () => string,
+  defs: S,
+): () => Deno.DynamicLibrary<S>["symbols"] {
+  let lib: Deno.DynamicLibrary<S>["symbols"] | undefined;
+  return () => (lib ??= Deno.dlopen(path(), defs).symbols);
 }
+
+const symbols = lazyLibrary(libcPath, SYMBOLS);
 
 const encoder = new TextEncoder();
 

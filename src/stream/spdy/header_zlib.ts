@@ -14,6 +14,7 @@ import { SpdyProtocolError } from "../../errors.ts";
 import { concatBytes } from "../../util/bytes.ts";
 import { addressOf, systemLibPath } from "../../storage/libc.ts";
 import { SPDY3_DICTIONARY } from "./dictionary.ts";
+import { lazyLibrary } from "../../util/libc_io.ts";
 
 /** Debian's zlib (package zlib1g, always installed). */
 export function libzPath(): string {
@@ -35,13 +36,7 @@ const SYMBOLS = {
   inflateEnd: { parameters: ["buffer"], result: "i32" },
 } as const;
 
-type Lib = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
-let lib: Lib | undefined;
-
-function z(): Lib {
-  lib ??= Deno.dlopen(libzPath(), SYMBOLS).symbols;
-  return lib;
-}
+const z = lazyLibrary(libzPath, SYMBOLS);
 
 // z_stream on LP64 (x86_64, aarch64): the offsets of the fields this code touches.
 const Z_STREAM_SIZE = 112;
