@@ -37,27 +37,27 @@ async function openssl(args: string[], cwd: string): Promise<void> {
 
 const EC = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"];
 
+/** `<name>.key` and a self-signed `<name>.crt` valid for a day, in dir. */
+function selfSigned(
+  dir: string,
+  o: { name: string; subject: string; extensions?: readonly string[] },
+): Promise<void> {
+  return openssl([
+    ...["req", "-x509", ...EC, "-keyout", `${o.name}.key`, "-out", `${o.name}.crt`],
+    ...["-days", "1", "-subj", o.subject],
+    ...(o.extensions ?? []).flatMap((e) => ["-addext", e]),
+  ], dir);
+}
+
 /** A CA named `name` and a 127.0.0.1 server certificate it signed, under dir/name/. */
 export async function makeServerPki(dir: string, name: string): Promise<ServerPki> {
   const d = `${dir}/${name}`;
   await Deno.mkdir(d, { recursive: true });
-  await openssl([
-    "req",
-    "-x509",
-    ...EC,
-    "-keyout",
-    "ca.key",
-    "-out",
-    "ca.crt",
-    "-days",
-    "1",
-    "-subj",
-    `/CN=crio-deno test CA ${name}`,
-    "-addext",
-    "basicConstraints=critical,CA:TRUE",
-    "-addext",
-    "keyUsage=critical,keyCertSign,cRLSign",
-  ], d);
+  await selfSigned(d, {
+    name: "ca",
+    subject: `/CN=crio-deno test CA ${name}`,
+    extensions: ["basicConstraints=critical,CA:TRUE", "keyUsage=critical,keyCertSign,cRLSign"],
+  });
   await openssl([
     ...["req", ...EC, "-keyout", "server.key", "-out", "server.csr"],
     "-subj",
@@ -100,19 +100,7 @@ export async function makeServerPki(dir: string, name: string): Promise<ServerPk
 export async function makeSigningPki(dir: string): Promise<SigningPki> {
   const d = `${dir}/token-signer`;
   await Deno.mkdir(d, { recursive: true });
-  await openssl([
-    "req",
-    "-x509",
-    ...EC,
-    "-keyout",
-    "signer.key",
-    "-out",
-    "signer.crt",
-    "-days",
-    "1",
-    "-subj",
-    "/CN=crio-deno test token signer",
-  ], d);
+  await selfSigned(d, { name: "signer", subject: "/CN=crio-deno test token signer" });
   return {
     certPath: `${d}/signer.crt`,
     key: await Deno.readTextFile(`${d}/signer.key`),

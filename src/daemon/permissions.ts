@@ -57,7 +57,7 @@ function realPathOr(path: string): string {
  * to plugin_dirs later is usable after a restart.
  */
 function podBinaries(c: Config): string[] {
-  const out = ["unshare", "mount", "umount", "nsenter"].map((b) => lookPath(b) ?? "");
+  const out = ["unshare", "mount", "nsenter"].map((b) => lookPath(b) ?? "");
   for (const dir of c.network.plugin_dirs) {
     const d = dir.replace(/\/$/, "");
     try {

@@ -1,6 +1,6 @@
 /**
- * A fake host for sandbox unit tests: records every command, keeps a mount table that mount,
- * umount and unshare change as the real ones would, answers CNI plugins with a result, and fails
+ * A fake host for sandbox unit tests: records every command, keeps a mount table that mount(8),
+ * unshare and the Mounter seam (mount(2)/umount2(2)) change as the real ones would, answers CNI plugins with a result, and fails
  * any command whose text matches a pattern (failure injection).
  */
 import type { HostRunner, RunOptions, RunResult } from "../util/host_runner.ts";
@@ -60,10 +60,6 @@ export class FakeHost {
         const m = /^--(net|ipc|uts)=(.+)$/.exec(a);
         if (m) this.mounts.add(m[2]!);
       }
-      return ok();
-    }
-    if (cmd.endsWith("/umount")) {
-      this.mounts.delete(args.at(-1)!);
       return ok();
     }
     if (cmd.endsWith("/mount")) {

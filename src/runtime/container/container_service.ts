@@ -185,7 +185,9 @@ export class ContainerService {
     if (filter.podSandboxId) all = all.filter((c) => c.meta.podId.startsWith(filter.podSandboxId!));
     // The exit watcher applies exits as conmon writes them; this catches one it has not yet,
     // with one read of the exits dir rather than a read per running container.
-    const exited = await this.#exitFileIds();
+    const exited = all.some((c) => c.status.state === "running")
+      ? await this.#exitFileIds()
+      : new Set<string>();
     all = await Promise.all(
       all.map(async (c) =>
         c.status.state === "running" && (!exited || exited.has(c.id))

@@ -12,7 +12,7 @@ import { workerDialer } from "../../net/netns_dial.ts";
 import type { NetworkReadiness } from "../../net/cni_config.ts";
 import { NamespaceManager } from "../../net/namespaces.ts";
 import { type HostRunner, hostRunner } from "../../util/host_runner.ts";
-import { readKernelFile } from "../../util/libc_io.ts";
+import { readSpecialFile } from "../../oci/host.ts";
 import { hostMountPoints } from "../../util/mountinfo.ts";
 import { hostMountBinaries } from "../container/rootfs.ts";
 import type { Runtimes } from "../runtimes.ts";
@@ -31,16 +31,11 @@ export interface Sandboxes {
   close(): Promise<void>;
 }
 
-/** Cgroup files through libc: Deno refuses /sys without --allow-all, and a cat per file was slow. */
-function kernelFileReader(path: string): Promise<string> {
-  try {
-    const text = readKernelFile(path);
-    return text === undefined
-      ? Promise.reject(new Deno.errors.NotFound(path))
-      : Promise.resolve(text);
-  } catch (err) {
-    return Promise.reject(err);
-  }
+/** Cgroup files: a missing one rejects (the stats readers treat it as "no such counter"). */
+function cgroupFileReader(path: string): Promise<string> {
+  return readSpecialFile(path).then((text) =>
+    text ?? Promise.reject(new Deno.errors.NotFound(path))
+  );
 }
 
 /** v1 when the per-controller hierarchies are mounted (this node), else the unified v2 one. */
@@ -118,7 +113,7 @@ export async function startSandboxes(
   return {
     service,
     stats: {
-      readFile: kernelFileReader,
+      readFile: cgroupFileReader,
       runner,
       nsenter: "/usr/bin/nsenter",
       cgroupRoot: "/sys/fs/cgroup",

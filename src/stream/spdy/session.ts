@@ -29,7 +29,6 @@ import { FrameWriter } from "./frame_writer.ts";
 import { HeaderCompressor, HeaderDecompressor } from "./header_zlib.ts";
 import { DEFAULT_WINDOW, SendWindows } from "./send_windows.ts";
 import { SessionStream, type SpdyStream, type StreamHost } from "./stream.ts";
-
 import { DEFAULT_LIMITS, type SpdyLimits } from "./limits.ts";
 
 export type { SpdyStream } from "./stream.ts";
