@@ -3,6 +3,7 @@
  * a crashed daemon is replaced, but a socket that a live daemon still answers on is never taken.
  */
 import * as grpc from "@grpc/grpc-js";
+import { createServer, type Server as NetServer } from "node:net";
 import { ConfigError, errorMessage, UnimplementedError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import {
@@ -12,6 +13,7 @@ import {
   wrapStream,
   wrapUnary,
 } from "./edge.ts";
+import { filteredConnection } from "./filtered_connection.ts";
 import type { HandlerTable } from "./handlers.ts";
 import type { Schema } from "./schema.ts";
 
@@ -61,6 +63,7 @@ export class CriServer {
   readonly #opts: CriServerOptions;
   readonly #shutdown = new AbortController();
   readonly #endStreams = new AbortController();
+  #listener?: NetServer;
 
   constructor(opts: CriServerOptions) {
     this.#opts = opts;
@@ -91,24 +94,33 @@ export class CriServer {
     }
   }
 
+  /**
+   * The socket is accepted here rather than by grpc-js's own bind, so that each connection can go
+   * through filteredConnection before the HTTP/2 session sees it.
+   */
   async listen(): Promise<void> {
     const path = this.#opts.socket;
     await prepareSocket(path);
-    await new Promise<void>((resolve, reject) =>
-      this.#server.bindAsync(
-        `unix://${path}`,
-        grpc.ServerCredentials.createInsecure(),
-        (err) =>
-          err
-            ? reject(new ConfigError(`crio.api.listen: cannot listen on ${path}: ${err.message}`))
-            : resolve(),
-      )
+    const injector = this.#server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
+    const listener = createServer((socket) =>
+      injector.injectConnection(filteredConnection(socket))
     );
+    await new Promise<void>((resolve, reject) => {
+      listener.once(
+        "error",
+        (err) =>
+          reject(new ConfigError(`crio.api.listen: cannot listen on ${path}: ${err.message}`)),
+      );
+      listener.listen(path, () => resolve());
+    });
+    listener.on("error", (err) => this.#opts.log.warn("CRI socket error", { error: err.message }));
+    this.#listener = listener;
     await Deno.chmod(path, 0o660);
   }
 
   /** Lets in-flight calls finish for up to `graceMs`, then cancels them and removes the socket. */
   async close(graceMs = 5000): Promise<void> {
+    this.#listener?.close();
     const done = new Promise<void>((resolve) => this.#server.tryShutdown(() => resolve()));
     this.#endStreams.abort();
     const timer = setTimeout(() => {
