@@ -6,6 +6,7 @@
 import { type Child, spawnChild, waitFor } from "../conformance/process.ts";
 import { type BenchNetwork, conflist } from "./cni.ts";
 import { listProcesses } from "./procfs.ts";
+import type { OciRuntime } from "./target.ts";
 import { exists } from "../src/util/exists.ts";
 
 export interface ContainerdOptions {
@@ -88,6 +89,7 @@ export interface Containerd {
   readonly socket: string;
   readonly pid: number;
   readonly dir: string;
+  readonly ociRuntime: OciRuntime;
   /** PIDs of the shims serving this containerd (found by the socket address they were given). */
   monitors(): Promise<number[]>;
   stop(): Promise<void>;
@@ -119,6 +121,8 @@ export async function startContainerd(dir: string, o: ContainerdOptions): Promis
     socket,
     pid: child.pid,
     dir,
+    // The default runtime handler is runc; its shim adds the CRI namespace to the root.
+    ociRuntime: { binary: o.runc, root: `${dir}/runtime-root/runc/k8s.io` },
     monitors,
     async stop() {
       await child.stop(15_000);

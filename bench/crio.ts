@@ -8,6 +8,7 @@ import { daemonConfig } from "../conformance/daemon.ts";
 import { type Child, spawnChild, waitFor } from "../conformance/process.ts";
 import { type BenchNetwork, conflist } from "./cni.ts";
 import { listProcesses } from "./procfs.ts";
+import type { OciRuntime } from "./target.ts";
 
 const REPO = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 
@@ -24,6 +25,7 @@ export interface Crio {
   readonly socket: string;
   readonly pid: number;
   readonly dir: string;
+  readonly ociRuntime: OciRuntime;
   /** PIDs of this daemon's monitors (conmon), found by the temp dir in their arguments. */
   monitors(): Promise<number[]>;
   stop(): Promise<void>;
@@ -62,6 +64,11 @@ export async function startCrio(dir: string, o: CrioOptions): Promise<Crio> {
     socket,
     pid: child.pid,
     dir,
+    // The handler's defaults (src/config/options.ts): the binary on PATH, state in /run/<name>.
+    ociRuntime: {
+      binary: o.runtime === "crun" ? "/usr/bin/crun" : "/usr/sbin/runc",
+      root: `/run/${o.runtime}`,
+    },
     async monitors() {
       return (await listProcesses())
         .filter((p) => /^\S*conmon\s/.test(p.args) && p.args.includes(`${dir}/`))

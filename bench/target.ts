@@ -13,10 +13,23 @@ export interface Target {
   monitors(): Promise<number[]>;
   /** Set after the container probe: why container workloads are skipped, if they are. */
   containerSkip?: string;
+  /** The OCI runtime that runs this daemon's containers, and its state root (`--root`). */
+  readonly ociRuntime: OciRuntime;
+}
+
+export interface OciRuntime {
+  binary: string;
+  root: string;
 }
 
 export function makeTarget(
-  server: { name: RuntimeName; pid: number; socket: string; monitors(): Promise<number[]> },
+  server: {
+    name: RuntimeName;
+    pid: number;
+    socket: string;
+    ociRuntime: OciRuntime;
+    monitors(): Promise<number[]>;
+  },
 ): Target {
   const client = new CriTestClient(server.socket, loadSchema());
   return {
@@ -24,6 +37,7 @@ export function makeTarget(
     pid: server.pid,
     socket: server.socket,
     client,
+    ociRuntime: server.ociRuntime,
     monitors: () => server.monitors(),
   };
 }

@@ -99,7 +99,7 @@ export async function runExecStream(
   await host.mkdir(o.dir, 0o700);
   try {
     const process = { ...o.process, args: o.cmd, terminal: o.io.tty };
-    await host.writeFile(f.processFile, JSON.stringify(process));
+    await host.writeFile(f.processFile, JSON.stringify(process), { scratch: true });
     const args = execStreamArgs(o, { execId, tty: o.io.tty, stdin: !!o.io.stdin });
     const child = stream.spawnMonitor(o.conmonPath, args, { env: o.conmonEnv, cwd: o.dir });
     // conmon subreaps the exec'd process, so its tree holds everything the exec started, even

@@ -48,8 +48,12 @@ export interface OciHost {
   spawn(cmd: string, args: string[], options?: { env?: Record<string, string> }): HostChild;
   /** At most maxBytes (the rest is not read); undefined when the file does not exist. */
   readFile(path: string, maxBytes: number): Promise<Uint8Array | undefined>;
-  /** Atomic: readers see the old or the new content. */
-  writeFile(path: string, data: string): Promise<void>;
+  /**
+   * Atomic and durable: readers see the old or the new content, also after a crash. With
+   * `scratch`, a new private file for one runtime call instead (an exec's process spec): no fsync,
+   * which costs two disk flushes per probe, and it must not exist yet (no symlink is followed).
+   */
+  writeFile(path: string, data: string, options?: { scratch?: boolean }): Promise<void>;
   mkdir(path: string, mode?: number): Promise<void>;
   /** A missing path is not an error. */
   remove(path: string, options?: { recursive?: boolean }): Promise<void>;
@@ -105,9 +109,19 @@ async function readBounded(path: string, maxBytes: number): Promise<Uint8Array |
     throw err;
   }
   try {
-    const buf = new Uint8Array(maxBytes);
+    // Sized by the file, not by the bound: ExecSync allows 16 MiB of output and a probe prints a
+    // few bytes, so a buffer of maxBytes was a 16 MiB allocation per probe. /proc files report
+    // size 0 and files may grow while read, hence the doubling.
+    const { size } = await f.stat();
+    let buf = new Uint8Array(Math.min(maxBytes, Math.max(size + 1, 4096)));
     let n = 0;
-    while (n < maxBytes) {
+    for (;;) {
+      if (n === buf.length) {
+        if (n >= maxBytes) break;
+        const bigger = new Uint8Array(Math.min(maxBytes, buf.length * 2));
+        bigger.set(buf);
+        buf = bigger;
+      }
       const got = await f.read(buf.subarray(n));
       if (got === null) break;
       n += got;
@@ -188,7 +202,10 @@ export const denoHost: OciHost = {
     };
   },
   readFile: readBounded,
-  writeFile: (path, data) => atomicWrite(path, data),
+  writeFile: (path, data, options) =>
+    options?.scratch
+      ? Deno.writeTextFile(path, data, { createNew: true, mode: 0o600 })
+      : atomicWrite(path, data),
   mkdir: (path, mode) => Deno.mkdir(path, { recursive: true, mode: mode ?? 0o755 }),
   async remove(path, options = {}) {
     try {

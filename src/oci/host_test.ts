@@ -1,4 +1,4 @@
-import { assertEquals } from "../testing/asserts.ts";
+import { assert, assertEquals, assertRejects } from "../testing/asserts.ts";
 import { denoHost, parseStat } from "./host.ts";
 import { featuresSupportRro, kernelHasRro, statusMask } from "./host_facts.ts";
 
@@ -46,6 +46,41 @@ Deno.test("denoHost.sleep() ends early when aborted, and writeFifo() never block
     assertEquals(await denoHost.kill(2 ** 22 + 7, "SIGTERM"), false);
     assertEquals(await denoHost.readFile(`${dir}/missing`, 10), undefined);
     await denoHost.remove(`${dir}/missing`);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("denoHost.writeFile(scratch) makes a new private file and never follows a link", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await denoHost.writeFile(`${dir}/p.json`, "{}", { scratch: true });
+    assertEquals(await Deno.readTextFile(`${dir}/p.json`), "{}");
+    assertEquals((await Deno.stat(`${dir}/p.json`)).mode! & 0o777, 0o600);
+    await Deno.writeTextFile(`${dir}/target`, "kept");
+    await Deno.symlink(`${dir}/target`, `${dir}/link.json`);
+    await assertRejects(() => denoHost.writeFile(`${dir}/link.json`, "x", { scratch: true }));
+    assertEquals(await Deno.readTextFile(`${dir}/target`), "kept");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("denoHost.readFile() sizes its buffer by the file and still stops at the bound", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(`${dir}/small`, "hello");
+    const small = (await denoHost.readFile(`${dir}/small`, 16 << 20))!;
+    assertEquals(new TextDecoder().decode(small), "hello");
+    assert(small.buffer.byteLength <= 4096, `a 5-byte file took ${small.buffer.byteLength} bytes`);
+    const big = new Uint8Array(100_000).map((_, i) => i % 251);
+    await Deno.writeFile(`${dir}/big`, big);
+    assertEquals(await denoHost.readFile(`${dir}/big`, 1 << 20), big);
+    assertEquals(await denoHost.readFile(`${dir}/big`, 70_000), big.subarray(0, 70_000));
+    // /proc reports size 0: the buffer grows as the content arrives (zoneinfo is past 4 KiB).
+    const zones = new TextDecoder().decode((await denoHost.readFile("/proc/zoneinfo", 1 << 20))!);
+    assert(zones.length > 4096 && zones.endsWith("\n"), `read ${zones.length} bytes of zoneinfo`);
+    assertEquals(await denoHost.readFile(`${dir}/missing`, 10), undefined);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -173,7 +173,7 @@ export class OciRuntime {
   /** Applies new resource limits to a live container (`runtime update --resources`). */
   async update(id: string, options: { bundle: string; resources: object }): Promise<void> {
     const file = `${options.bundle}/update-${crypto.randomUUID().slice(0, 8)}.json`;
-    await this.#host.writeFile(file, JSON.stringify(options.resources));
+    await this.#host.writeFile(file, JSON.stringify(options.resources), { scratch: true });
     try {
       const r = await this.#runtime(["update", "--resources", file, id]);
       if (!r.ok) throw new InternalError(`${this.#o.name} update ${id}: ${r.stderr}`);
@@ -273,7 +273,7 @@ export class OciRuntime {
       runtimeLog: `${stem}.runtime.log`,
     };
     const process = { ...base, args: options.cmd, terminal: false };
-    await this.#host.writeFile(files.processFile, JSON.stringify(process));
+    await this.#host.writeFile(files.processFile, JSON.stringify(process), { scratch: true });
     try {
       return await runExecSync(this.#host, {
         conmonPath: this.#o.conmonPath,
