@@ -7,6 +7,7 @@ import * as grpc from "@grpc/grpc-js";
 import { type ErrorKind, errorKind, errorMessage } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { CallContext } from "./call_context.ts";
+import type { InflightCalls } from "./inflight.ts";
 import type { MethodInfo } from "./schema.ts";
 
 export const GRPC_CODE: Record<ErrorKind, grpc.status> = {
@@ -41,6 +42,8 @@ export interface EdgeOptions {
    * by itself, so it ends cleanly at once instead of holding the grace period open.
    */
   endStreams?: AbortSignal;
+  /** Counts each call from its start until its last byte is handed to grpc-js. */
+  inflight?: InflightCalls;
 }
 
 let counter = 0;
@@ -74,6 +77,7 @@ function begin(info: MethodInfo, call: AnyCall, opts: EdgeOptions & { stream?: b
     signal: controller.signal,
   };
   const started = performance.now();
+  opts.inflight?.enter();
   opts.log.debug("request", { id: ctx.requestId, method: info.name });
   const end = (err?: unknown) => {
     shutdown.removeEventListener("abort", onShutdown);
@@ -118,7 +122,7 @@ export function wrapUnary(
         end(err);
         callback(toServiceError(err));
       },
-    );
+    ).finally(() => opts.inflight?.leave());
   };
 }
 
@@ -139,6 +143,8 @@ export function wrapStream(
     } catch (err) {
       end(err);
       call.destroy(toServiceError(err) as grpc.ServiceError);
+    } finally {
+      opts.inflight?.leave();
     }
   };
 }
