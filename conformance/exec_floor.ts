@@ -2,13 +2,14 @@
  * deno run -A conformance/exec_floor.ts [--runtime runc|crun] [--calls 100]
  *
  * Where an ExecSync's time goes: the same `true` in one running container (1) through the daemon's
- * ExecSync, (2) through `conmon -e --sync` with the daemon's own arguments (src/oci/exec_sync.ts)
- * but started by this script, and (3) through the OCI runtime's `exec` alone. (1) - (2) is the
- * daemon's share, (2) - (3) the monitor's. Prints medians and p90s; everything started is removed.
+ * ExecSync, (2) through the daemon's exec code (src/oci/exec_sync.ts) run in this process, (3)
+ * through `conmon -e --sync` with the daemon's arguments, started directly, and (4) through the
+ * OCI runtime's `exec` alone. (1) - (2) is gRPC and the daemon's event loop, (2) - (3) the exec
+ * code, (3) - (4) conmon. Prints medians and p90s; everything started is removed.
  */
 import { cacheDir, DEFAULT_MINOR, k8sMinor } from "../src/cri/k8s_versions.ts";
 import { loadSchema } from "../src/cri/schema.ts";
-import { execSyncArgs, runExecSync } from "../src/oci/exec_sync.ts";
+import { execSyncArgs, type ExecSyncFiles, runExecSync } from "../src/oci/exec_sync.ts";
 import { denoHost } from "../src/oci/host.ts";
 import { CriTestClient } from "../src/testing/cri_client.ts";
 import { buildAndPushCritestImages, registriesConf } from "./images/critest_images.ts";
@@ -17,6 +18,7 @@ import { startRegistry } from "./registry.ts";
 
 const BUSYBOX = "registry.k8s.io/e2e-test-images/busybox:1.29-2";
 const RUNTIMES: Record<string, string> = { runc: "/usr/sbin/runc", crun: "/usr/bin/crun" };
+const CONMON = "/usr/bin/conmon";
 
 function say(s: string) {
   Deno.stdout.writeSync(new TextEncoder().encode(s + "\n"));
@@ -54,131 +56,123 @@ async function run(cmd: string, args: string[]): Promise<void> {
   }
 }
 
+/** Where one exec's files go: the daemon's layout (src/oci/runtime.ts), in a scratch dir. */
+function execFiles(dir: string, tag: string): ExecSyncFiles {
+  return {
+    processFile: `${dir}/${tag}.json`,
+    pidFile: `${dir}/${tag}.pid`,
+    logFile: `${dir}/${tag}.log`,
+    runtimeLog: `${dir}/${tag}.rlog`,
+  };
+}
+
+interface Subject {
+  client: CriTestClient;
+  podSandboxId: string;
+  containerId: string;
+  /** The process of the spec the daemon gave the runtime: what the daemon's exec starts from. */
+  process: Record<string, unknown>;
+}
+
+/** A pod with one running busybox container, on a daemon of the harness's isolated set-up. */
+async function subject(
+  dir: string,
+  o: { runtime: string; undo: (() => Promise<unknown>)[] },
+): Promise<Subject> {
+  const pins = k8sMinor(DEFAULT_MINOR);
+  const registry = await startRegistry();
+  o.undo.push(() => registry.stop());
+  const images = await buildAndPushCritestImages({
+    registry: registry.host,
+    critestVersion: pins.criTools,
+  });
+  await Deno.writeTextFile(`${dir}/registries.conf`, registriesConf(images.hosts, registry.host));
+  const d = await startDaemon(dir, {
+    runtime: o.runtime,
+    k8s: DEFAULT_MINOR,
+    registriesConf: `${dir}/registries.conf`,
+  });
+  o.undo.push(() => removeBridge());
+  o.undo.push(() => d.child.stop(15_000));
+  o.undo.push(() => drainPods(d.endpoint, `${cacheDir()}/cri-tools/${pins.criTools}/crictl`));
+  const client = new CriTestClient(d.socket, loadSchema());
+  o.undo.push(() => Promise.resolve(client.close()));
+  const call = <T>(method: string, req: Record<string, unknown>) =>
+    client.call<T>("RuntimeService", method, req);
+  const ns = { securityContext: { namespaceOptions: { pid: 1 } } };
+  const config = { metadata: { name: "floor", uid: "floor-uid", namespace: "floor" }, linux: ns };
+  await client.call("ImageService", "PullImage", { image: { image: BUSYBOX } });
+  const { podSandboxId } = await call<{ podSandboxId: string }>("RunPodSandbox", { config });
+  const { containerId } = await call<{ containerId: string }>("CreateContainer", {
+    podSandboxId,
+    config: {
+      metadata: { name: "sh" },
+      image: { image: BUSYBOX },
+      command: ["sleep", "3600"],
+      linux: ns,
+    },
+    sandboxConfig: config,
+  });
+  await call("StartContainer", { containerId });
+  const { info } = await call<{ info: Record<string, string> }>("ContainerStatus", {
+    containerId,
+    verbose: true,
+  });
+  return { client, podSandboxId, containerId, process: JSON.parse(info.info).runtimeSpec.process };
+}
+
+async function measureAll(s: Subject, o: { runtime: string; calls: number; scratch: string }) {
+  const runtimePath = RUNTIMES[o.runtime];
+  const runtimeRoot = `/run/${o.runtime}`;
+  const spec = JSON.stringify({ ...s.process, args: ["true"], terminal: false });
+  let n = 0;
+  await measure("ExecSync through the daemon", o.calls, async () => {
+    const r = await s.client.call<{ exitCode: number }>("RuntimeService", "ExecSync", {
+      containerId: s.containerId,
+      cmd: ["true"],
+      timeout: 10,
+    });
+    if (r.exitCode) throw new Error(`exit ${r.exitCode}`);
+  });
+  await measure("the daemon's exec code, in this process", o.calls, async () => {
+    const files = execFiles(o.scratch, `e${n++}`);
+    await denoHost.writeFile(files.processFile, spec, { scratch: true });
+    await runExecSync(denoHost, {
+      conmonPath: CONMON,
+      conmonEnv: {},
+      runtimePath,
+      runtimeRoot,
+      containerId: s.containerId,
+      files,
+      timeoutSeconds: 10,
+    });
+    for (const p of Object.values(files)) await denoHost.remove(p);
+  });
+  await measure("conmon -e --sync + runtime exec, direct", o.calls, async () => {
+    const files = execFiles(o.scratch, `e${n++}`);
+    await denoHost.writeFile(files.processFile, spec, { scratch: true });
+    const args = { containerId: s.containerId, runtimePath, runtimeRoot, cap: 16 << 20 };
+    await run(CONMON, execSyncArgs({ ...args, timeoutSeconds: 10 }, files));
+    for (const p of Object.values(files)) await denoHost.remove(p);
+  });
+  await measure(
+    `${o.runtime} exec alone`,
+    o.calls,
+    () => run(runtimePath, ["--root", runtimeRoot, "exec", s.containerId, "true"]),
+  );
+}
+
 async function main(): Promise<void> {
   const args = parseArgs(Deno.args);
-  const pins = k8sMinor(DEFAULT_MINOR);
   const undo: (() => Promise<unknown>)[] = [];
   const dir = await Deno.makeTempDir({ prefix: "crio-exec-floor-" });
   undo.push(() => Deno.remove(dir, { recursive: true }));
   try {
-    const registry = await startRegistry();
-    undo.push(() => registry.stop());
-    const images = await buildAndPushCritestImages({
-      registry: registry.host,
-      critestVersion: pins.criTools,
-    });
-    await Deno.writeTextFile(`${dir}/registries.conf`, registriesConf(images.hosts, registry.host));
-    const d = await startDaemon(dir, {
-      runtime: args.runtime,
-      k8s: DEFAULT_MINOR,
-      registriesConf: `${dir}/registries.conf`,
-    });
-    undo.push(() => removeBridge());
-    undo.push(() => d.child.stop(15_000));
-    undo.push(() => drainPods(d.endpoint, `${cacheDir()}/cri-tools/${pins.criTools}/crictl`));
-    const c = new CriTestClient(d.socket, loadSchema());
-    undo.push(() => Promise.resolve(c.close()));
-    const config = {
-      metadata: { name: "floor", uid: "floor-uid", namespace: "floor" },
-      linux: { securityContext: { namespaceOptions: { pid: 1 } } },
-    };
-    await c.call("ImageService", "PullImage", { image: { image: BUSYBOX } });
-    const { podSandboxId } = await c.call<{ podSandboxId: string }>(
-      "RuntimeService",
-      "RunPodSandbox",
-      { config },
-    );
-    const { containerId: id } = await c.call<{ containerId: string }>(
-      "RuntimeService",
-      "CreateContainer",
-      {
-        podSandboxId,
-        config: {
-          metadata: { name: "sh" },
-          image: { image: BUSYBOX },
-          command: ["sleep", "3600"],
-          linux: { securityContext: { namespaceOptions: { pid: 1 } } },
-        },
-        sandboxConfig: config,
-      },
-    );
-    await c.call("RuntimeService", "StartContainer", { containerId: id });
-    const { info } = await c.call<{ info: Record<string, string> }>(
-      "RuntimeService",
-      "ContainerStatus",
-      { containerId: id, verbose: true },
-    );
-    // The spec the daemon gave the runtime; its process is what the daemon's exec starts from.
-    const spec = JSON.parse(info.info).runtimeSpec;
-    const runtime = RUNTIMES[args.runtime];
-    const root = `/run/${args.runtime}`;
-    await measure("ExecSync through the daemon", args.calls, async () => {
-      const r = await c.call<{ exitCode: number }>("RuntimeService", "ExecSync", {
-        containerId: id,
-        cmd: ["true"],
-        timeout: 10,
-      });
-      if (r.exitCode) throw new Error(`exit ${r.exitCode}`);
-    });
-    const scratch = `${dir}/floor`;
-    await Deno.mkdir(scratch);
-    let n = 0;
-    await measure("conmon -e --sync + runtime exec, direct", args.calls, async () => {
-      const f = {
-        processFile: `${scratch}/p${n}.json`,
-        pidFile: `${scratch}/p${n}.pid`,
-        logFile: `${scratch}/p${n}.log`,
-        runtimeLog: `${scratch}/p${n}.rlog`,
-      };
-      n++;
-      await Deno.writeTextFile(
-        f.processFile,
-        JSON.stringify({ ...spec.process, args: ["true"], terminal: false }),
-      );
-      await run(
-        "/usr/bin/conmon",
-        execSyncArgs({
-          containerId: id,
-          runtimePath: runtime,
-          runtimeRoot: root,
-          cap: 16 << 20,
-          timeoutSeconds: 10,
-        }, f),
-      );
-      for (const p of Object.values(f)) await Deno.remove(p).catch(() => {});
-    });
-    let m = 0;
-    await measure("the daemon's exec code, in this process", args.calls, async () => {
-      const f = {
-        processFile: `${scratch}/q${m}.json`,
-        pidFile: `${scratch}/q${m}.pid`,
-        logFile: `${scratch}/q${m}.log`,
-        runtimeLog: `${scratch}/q${m}.rlog`,
-      };
-      m++;
-      await denoHost.writeFile(
-        f.processFile,
-        JSON.stringify({ ...spec.process, args: ["true"], terminal: false }),
-        { scratch: true },
-      );
-      await runExecSync(denoHost, {
-        conmonPath: "/usr/bin/conmon",
-        conmonEnv: {},
-        runtimePath: runtime,
-        runtimeRoot: root,
-        containerId: id,
-        files: f,
-        timeoutSeconds: 10,
-      });
-      for (const p of Object.values(f)) await denoHost.remove(p);
-    });
-    await measure(
-      `${args.runtime} exec alone`,
-      args.calls,
-      () => run(runtime, ["--root", root, "exec", id, "true"]),
-    );
-    await c.call("RuntimeService", "StopPodSandbox", { podSandboxId });
-    await c.call("RuntimeService", "RemovePodSandbox", { podSandboxId });
+    const s = await subject(dir, { runtime: args.runtime, undo });
+    await Deno.mkdir(`${dir}/floor`);
+    await measureAll(s, { ...args, scratch: `${dir}/floor` });
+    await s.client.call("RuntimeService", "StopPodSandbox", { podSandboxId: s.podSandboxId });
+    await s.client.call("RuntimeService", "RemovePodSandbox", { podSandboxId: s.podSandboxId });
   } finally {
     for (const u of undo.reverse()) await u().catch((e) => say(`cleanup: ${e}`));
   }

@@ -22,7 +22,9 @@ async function serve(dir: string, versionDelayMs: number) {
           };
         },
         GetContainerEvents: async function* (_req, ctx) {
+          // No events: the stream stays open until the daemon ends it.
           await new Promise((r) => ctx.signal.addEventListener("abort", r));
+          yield* [];
         },
       },
       ImageService: {},
