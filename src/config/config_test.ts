@@ -65,6 +65,7 @@ Deno.test("table-driven refusals", async (t) => {
     ["[crio.metrics]\nmetrics_port = 70000\n", "<= 65535"],
     ['[crio.runtime]\nctr_stop_timeout = "30"\n', "an integer"],
     ['[crio.image]\npull_progress_timeout = "soon"\n', "duration"],
+    ['[crio.api]\nstream_idle_timeout = "4 hours"\n', "crio.api.stream_idle_timeout"],
     ['[crio.runtime]\ndefault_runtime = "kata"\n', "names no runtime handler"],
     ['[crio.runtime.runtimes."../x"]\n', "handler name is not valid"],
     ['[crio.runtime.runtimes.foo]\nruntime_type = "wasm"\n', '"oci", "vm", "pod"'],

@@ -9,6 +9,7 @@ import { ConfigError, errorMessage } from "../errors.ts";
 import {
   type Config,
   defaultConfig,
+  GO_DURATION,
   type OptionSpec,
   RUNTIME_HANDLER_KEYS,
   RUNTIME_NAME,
@@ -47,8 +48,6 @@ export interface LoadResult {
   /** Files that were read, in order. */
   sources: string[];
 }
-
-const GO_DURATION = /^(0|([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$/;
 
 function describe(v: unknown): string {
   return JSON.stringify(v) ?? String(v);

@@ -59,6 +59,12 @@ const dur = (d: string, doc: string, extra: Extra = {}) => ({
 const absolute = (v: unknown) =>
   typeof v === "string" && v !== "" && !v.startsWith("/") ? "an absolute path" : undefined;
 const absoluteOrEmpty = absolute;
+/** Go's time.ParseDuration syntax, as CRI-O's duration keys take it. */
+export const GO_DURATION = /^(0|([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$/;
+const durationOrEmpty = (v: unknown) =>
+  v === "" || (typeof v === "string" && GO_DURATION.test(v))
+    ? undefined
+    : 'a duration such as "30m" or "4h", or "" for the kubelet\'s default (4h)';
 const portString = (v: unknown) =>
   /^\d{1,5}$/.test(String(v)) && Number(v) <= 65535 ? undefined : "a port number 0-65535";
 
@@ -108,7 +114,9 @@ export const SECTIONS = {
       check: portString,
     }),
     stream_enable_tls: bool(false, "Serve streaming over TLS."),
-    stream_idle_timeout: str("", "Idle time after which a stream is closed (Go duration)."),
+    stream_idle_timeout: str("", "Idle time after which a stream is closed (Go duration).", {
+      check: durationOrEmpty,
+    }),
     stream_tls_cert: str("", "Certificate for the streaming server.", { check: absoluteOrEmpty }),
     stream_tls_key: str("", "Key for the streaming server.", { check: absoluteOrEmpty }),
     stream_tls_ca: str("", "CA bundle for client certificates.", { check: absoluteOrEmpty }),
