@@ -2,6 +2,7 @@ import { assertEquals, assertRejects } from "../testing/asserts.ts";
 import { atomicWrite, removeStaleTemps } from "./atomic_write.ts";
 import { withRollback } from "./rollback.ts";
 import { exists } from "./exists.ts";
+import { compareNanos } from "./nanos.ts";
 
 Deno.test("atomicWrite replaces content and leaves no temporary file", async () => {
   const dir = await Deno.makeTempDir();
@@ -48,4 +49,11 @@ Deno.test("exists() sees files, dirs and dangling links; false for nothing", asy
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("compareNanos orders decimal nanosecond strings as numbers", () => {
+  const times = ["1764300000000000001", "999", "1764300000000000000", "0", "17643000000000000000"];
+  const sorted = [...times].sort(compareNanos);
+  assertEquals(sorted, [...times].sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1)));
+  assertEquals(compareNanos("42", "42"), 0);
 });

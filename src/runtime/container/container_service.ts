@@ -25,6 +25,7 @@ import { unmountRootfs } from "./rootfs.ts";
 import { exists } from "../../util/exists.ts";
 import { unmountImageVolumes } from "./image_volumes.ts";
 import type { EventKind } from "../events.ts";
+import { compareNanos } from "../../util/nanos.ts";
 
 export class ContainerService {
   readonly #deps: ContainerDeps;
@@ -201,7 +202,7 @@ export class ContainerService {
     }
     const sel = Object.entries(filter.labelSelector ?? {});
     if (sel.length) all = all.filter((c) => sel.every(([k, v]) => c.meta.config.labels?.[k] === v));
-    return all.sort((a, b) => (BigInt(a.meta.createdAt) < BigInt(b.meta.createdAt) ? -1 : 1));
+    return all.sort((a, b) => compareNanos(a.meta.createdAt, b.meta.createdAt));
   }
 
   /** UpdateContainerResources: limits applied through the runtime, then kept in the metadata. */

@@ -13,6 +13,7 @@ import { canRemove, canStop, type Pod } from "./pod_state.ts";
 import { createPod } from "./pod_create.ts";
 import { removeInfra, removeRunDir, teardownPod } from "./pod_teardown.ts";
 import { type PlanContext, planPod } from "./request.ts";
+import { compareNanos } from "../../util/nanos.ts";
 
 export interface SandboxServiceOptions {
   deps: SandboxDeps;
@@ -183,7 +184,7 @@ export class SandboxService {
     if (sel.length) {
       pods = pods.filter((p) => sel.every(([k, v]) => p.meta.config.labels?.[k] === v));
     }
-    return pods.sort((a, b) => (BigInt(a.meta.createdAt) < BigInt(b.meta.createdAt) ? -1 : 1));
+    return pods.sort((a, b) => compareNanos(a.meta.createdAt, b.meta.createdAt));
   }
 
   /** Tells the log why a pod could not be stopped during a sweep; never throws. */
