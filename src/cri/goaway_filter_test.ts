@@ -1,4 +1,5 @@
 import { assertEquals } from "../testing/asserts.ts";
+import { concatBytes } from "../util/bytes.ts";
 import { ClientGoawayFilter } from "./goaway_filter.ts";
 
 const PREFACE = new TextEncoder().encode("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
@@ -13,15 +14,7 @@ function frame(type: number, payloadLength: number, fill: number): Uint8Array {
   return f;
 }
 
-const concat = (parts: Uint8Array[]) => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-};
+const concat = concatBytes;
 
 /** A connection's bytes: SETTINGS, HEADERS, a large DATA, GOAWAY, a DATA that looks like GOAWAY. */
 function conversation() {
