@@ -11,6 +11,7 @@
 import { atomicWrite } from "../util/atomic_write.ts";
 import { markCloseOnExec } from "../storage/libc.ts";
 import { readKernelFile, signalProcess } from "../util/libc_io.ts";
+import { childOutput } from "../util/child_output.ts";
 
 export interface RunResult {
   code: number;
@@ -175,7 +176,7 @@ async function run(
     }
   }, options.timeoutMs ?? 30_000);
   try {
-    const out = await child.output();
+    const out = await childOutput(child);
     return { code: out.code, stdout: out.stdout, stderr: out.stderr, timedOut };
   } finally {
     clearTimeout(timer);
