@@ -188,6 +188,10 @@ export class OciRuntime {
     if (!r.ok && !MISSING.test(r.stderr)) {
       throw new InternalError(`${this.#o.name} delete ${id}: ${r.stderr}`);
     }
+    // conmon unlinks its attach link when it exits, but not when it was killed, and its exit can
+    // trail this call: the link goes with the container either way. A link that cannot be removed
+    // must not keep the container from going.
+    await this.#host.remove(`${this.#o.attachSocketDir}/${id}`).catch(() => {});
   }
 
   /** The exit conmon recorded, if the container has exited. */
