@@ -10,7 +10,6 @@ import { DeadlineExceededError, InternalError } from "../errors.ts";
 import { readPid, runtimeLogError } from "./conmon.ts";
 import { parseCriLog } from "./cri_log.ts";
 import type { OciHost } from "./host.ts";
-import { readAllBytes } from "../util/child_output.ts";
 
 export const MAX_EXEC_SYNC_OUTPUT = 16 << 20;
 
@@ -100,8 +99,8 @@ export async function runExecSync(
   // conmon points its stdio at /dev/null once it has parsed its arguments; until then its
   // complaints arrive here.
   const early = Promise.all([
-    readAllBytes(child.stdout),
-    readAllBytes(child.stderr).then((b) => new TextDecoder().decode(b)),
+    new Response(child.stdout).arrayBuffer(),
+    new Response(child.stderr).text(),
   ]);
   const abort = new AbortController();
   const timer = options.timeoutSeconds > 0

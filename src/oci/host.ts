@@ -11,7 +11,6 @@
 import { atomicWrite } from "../util/atomic_write.ts";
 import { markCloseOnExec } from "../storage/libc.ts";
 import { readKernelFile, signalProcess } from "../util/libc_io.ts";
-import { childOutput } from "../util/child_output.ts";
 
 export interface RunResult {
   code: number;
@@ -176,7 +175,7 @@ async function run(
     }
   }, options.timeoutMs ?? 30_000);
   try {
-    const out = await childOutput(child);
+    const out = await child.output();
     return { code: out.code, stdout: out.stdout, stderr: out.stderr, timedOut };
   } finally {
     clearTimeout(timer);

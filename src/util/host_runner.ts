@@ -2,7 +2,6 @@
  * The seam for running host binaries (unshare, mount, CNI plugins, nsenter): services take a
  * HostRunner, tests pass a fake that records the calls, so the sandbox code is tested without root.
  */
-import { childOutput } from "./child_output.ts";
 
 export interface RunResult {
   readonly code: number;
@@ -42,7 +41,7 @@ export const hostRunner: HostRunner = {
       await w.write(new TextEncoder().encode(options.stdin)).catch(() => {});
       await w.close().catch(() => {});
     }
-    const out = await childOutput(child);
+    const out = await child.output();
     return {
       code: out.code,
       stdout: decoder.decode(out.stdout),
