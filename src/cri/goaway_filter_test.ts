@@ -14,8 +14,6 @@ function frame(type: number, payloadLength: number, fill: number): Uint8Array {
   return f;
 }
 
-const concat = concatBytes;
-
 /** A connection's bytes: SETTINGS, HEADERS, a large DATA, GOAWAY, a DATA that looks like GOAWAY. */
 function conversation() {
   const goaway = frame(0x7, 8, 0);
@@ -27,8 +25,8 @@ function conversation() {
   ];
   const tail = [frame(0x6, 8, 0x33), frame(0x0, 0, 0)];
   return {
-    input: concat([...kept, goaway, ...tail, goaway]),
-    expected: concat([...kept, ...tail]),
+    input: concatBytes([...kept, goaway, ...tail, goaway]),
+    expected: concatBytes([...kept, ...tail]),
   };
 }
 
@@ -40,7 +38,7 @@ function run(input: Uint8Array, cuts: number[]): { out: Uint8Array; dropped: num
     out.push(...f.push(input.subarray(at, cut)));
     at = cut;
   }
-  return { out: concat(out), dropped: f.dropped };
+  return { out: concatBytes(out), dropped: f.dropped };
 }
 
 Deno.test("goaway filter: drops only GOAWAY frames when the bytes arrive in one chunk", () => {

@@ -8,6 +8,7 @@
  */
 import { ByteReader } from "../storage/byte_reader.ts";
 import { header, headerTokens, type RequestHead } from "./http_head.ts";
+import { concatBytes } from "../util/bytes.ts";
 
 export const OP = { cont: 0, text: 1, binary: 2, close: 8, ping: 9, pong: 10 } as const;
 export const CLOSE = { normal: 1000, protocol: 1002, invalidData: 1007, tooBig: 1009 } as const;
@@ -165,7 +166,7 @@ export class WsConn {
       }
       parts.push(f.payload);
       if (!f.fin) continue;
-      const data = parts.length === 1 ? parts[0] : concat(parts, size);
+      const data = parts.length === 1 ? parts[0] : concatBytes(parts);
       parts = [];
       if (first === OP.text) {
         try {
@@ -211,14 +212,4 @@ export class WsConn {
     await this.#reader.cancel();
     await this.#writer.abort().catch(() => {});
   }
-}
-
-function concat(parts: Uint8Array[], size: number): Uint8Array {
-  const out = new Uint8Array(size);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
 }

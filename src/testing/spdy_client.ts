@@ -3,6 +3,7 @@
  * session from src/stream/spdy, as client-go's SPDY executor and port-forward dialer use it.
  */
 import { ByteReader } from "../storage/byte_reader.ts";
+import { readResponseHead } from "./http_head.ts";
 import { SpdySession } from "../stream/spdy/session.ts";
 import type { SpdyStream } from "../stream/spdy/stream.ts";
 
@@ -28,13 +29,7 @@ export async function spdyConnect(
   ];
   await conn.write(new TextEncoder().encode(head.join("\r\n") + "\r\n\r\n"));
   const reader = new ByteReader(conn.readable);
-  let text = "";
-  while (!text.endsWith("\r\n\r\n")) {
-    const b = await reader.exact(1);
-    if (!b) break;
-    text += String.fromCharCode(b[0]);
-  }
-  const status = Number(text.split(" ")[1]);
+  const { status, head: text } = await readResponseHead(reader);
   if (status !== 101) return { status, headers: text, conn };
   const readable = new ReadableStream<Uint8Array>({
     async pull(c) {

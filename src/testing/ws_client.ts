@@ -3,6 +3,7 @@
  * client-go must send them), unmasked frames in, plus raw writes for malformed frames.
  */
 import { ByteReader } from "../storage/byte_reader.ts";
+import { readResponseHead } from "./http_head.ts";
 
 export interface WsFrame {
   fin: boolean;
@@ -41,13 +42,7 @@ export class WsTestClient {
     ];
     await conn.write(new TextEncoder().encode(lines.join("\r\n") + "\r\n\r\n"));
     const reader = new ByteReader(conn.readable);
-    let head = "";
-    while (!head.endsWith("\r\n\r\n")) {
-      const b = await reader.exact(1);
-      if (!b) break;
-      head += String.fromCharCode(b[0]);
-    }
-    const status = Number(head.split(" ")[1]);
+    const { status, head } = await readResponseHead(reader);
     return new WsTestClient(conn, reader, status, head);
   }
 
