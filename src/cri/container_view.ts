@@ -3,7 +3,22 @@ import type { Container as CriContainer, ContainerStatus } from "./gen/api.ts";
 import type { Container } from "../runtime/container/container_state.ts";
 import { criState } from "../runtime/container/container_service.ts";
 
+/**
+ * One frozen view per metadata and state: the metadata never changes in place, so ListContainers
+ * hands out the same object until the state moves, and its encoded bytes are reused.
+ */
+const views = new WeakMap<Container["meta"], CriContainer>();
+
 export function toCriContainer(c: Container): CriContainer {
+  const state = criState(c);
+  const known = views.get(c.meta);
+  if (known?.state === state) return known;
+  const view = Object.freeze(criContainer(c, state));
+  views.set(c.meta, view);
+  return view;
+}
+
+function criContainer(c: Container, state: CriContainer["state"]): CriContainer {
   const m = c.meta;
   return {
     id: c.id,
@@ -12,7 +27,7 @@ export function toCriContainer(c: Container): CriContainer {
     image: { image: m.image.name, annotations: m.config.image?.annotations ?? {} },
     imageRef: m.image.ref,
     imageId: m.image.id,
-    state: criState(c),
+    state,
     createdAt: m.createdAt,
     labels: m.config.labels ?? {},
     annotations: m.config.annotations ?? {},

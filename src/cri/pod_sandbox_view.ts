@@ -3,12 +3,24 @@ import { NamespaceMode, type PodSandbox, type PodSandboxStatus } from "./gen/api
 import type { Pod } from "../runtime/sandbox/pod_state.ts";
 import { criState } from "../runtime/sandbox/sandbox_service.ts";
 
+/** One frozen view per metadata and state, so ListPodSandbox reuses its encoded bytes. */
+const views = new WeakMap<Pod["meta"], PodSandbox>();
+
 export function toPodSandbox(p: Pod): PodSandbox {
+  const state = criState(p);
+  const known = views.get(p.meta);
+  if (known?.state === state) return known;
+  const view = Object.freeze(podSandbox(p, state));
+  views.set(p.meta, view);
+  return view;
+}
+
+function podSandbox(p: Pod, state: PodSandbox["state"]): PodSandbox {
   const c = p.meta.config;
   return {
     id: p.id,
     metadata: c.metadata ?? {},
-    state: criState(p),
+    state,
     createdAt: p.meta.createdAt,
     labels: c.labels ?? {},
     annotations: c.annotations ?? {},

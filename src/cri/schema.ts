@@ -7,6 +7,7 @@ import type * as grpc from "@grpc/grpc-js";
 import Long from "long";
 import protobuf from "protobufjs";
 import { DEFAULT_MINOR, schemaPath } from "./k8s_versions.ts";
+import { messageEncoder } from "./message_encoder.ts";
 
 // protobufjs looks `long` up with a dynamic require that does not resolve under Deno's npm
 // support; without it int64 values above 2^53 would be silently rounded.
@@ -29,29 +30,28 @@ export interface Schema {
   readonly methods: MethodInfo[];
 }
 
-const DECODE: protobuf.IConversionOptions = { longs: Number, enums: Number, defaults: true };
+const DECODE: protobuf.IConversionOptions = { enums: Number, defaults: true };
 
 function decoder(type: protobuf.Type) {
-  return (buf: Uint8Array) => {
-    const msg = type.decode(buf);
-    // Precision matters for int64 (timestamps in ns): keep big ones as strings.
-    return type.toObject(msg, { ...DECODE, longs: longToSafe as unknown as NumberConstructor });
-  };
+  return (buf: Uint8Array) => safeLongs(type.toObject(type.decode(buf), DECODE));
 }
 
-/** Number when exact, decimal string otherwise. Used as protobufjs' `longs` converter. */
-function longToSafe(v: Long | number): number | string {
-  if (typeof v === "number") return v;
-  const n = v.toNumber();
-  return Number.isSafeInteger(n) ? n : v.toString();
-}
-
-function encoder(type: protobuf.Type) {
-  return (value: unknown) => {
-    const msg = type.fromObject(value as Record<string, unknown>);
-    const bytes = type.encode(msg).finish();
-    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  };
+/**
+ * protobufjs' `longs` option only knows String and Number: anything else leaves int64 fields as
+ * Long objects. Precision matters (timestamps in ns), so each Long becomes a number when exact
+ * and a decimal string otherwise.
+ */
+export function safeLongs(v: unknown): unknown {
+  if (v instanceof Long) {
+    const n = v.toNumber();
+    return Number.isSafeInteger(n) ? n : v.toString();
+  }
+  if (Array.isArray(v)) return v.map(safeLongs);
+  if (typeof v === "object" && v !== null && !(v instanceof Uint8Array)) {
+    const o = v as Record<string, unknown>;
+    for (const k of Object.keys(o)) o[k] = safeLongs(o[k]);
+  }
+  return v;
 }
 
 export function loadSchema(minor: string = DEFAULT_MINOR): Schema {
@@ -69,9 +69,9 @@ export function loadSchema(minor: string = DEFAULT_MINOR): Schema {
         path: `/runtime.v1.${service}/${m.name}`,
         requestStream: false,
         responseStream: !!m.responseStream,
-        requestSerialize: encoder(req),
+        requestSerialize: messageEncoder(req),
         requestDeserialize: decoder(req),
-        responseSerialize: encoder(res),
+        responseSerialize: messageEncoder(res),
         responseDeserialize: decoder(res),
       };
       methods.push({ service, name: m.name, responseStream: !!m.responseStream });
