@@ -30,6 +30,21 @@ export interface ConmonArgs {
   noSyncLog?: boolean;
 }
 
+/** A unix socket path's limit on Linux, its terminating NUL included (sun_path). */
+const SUN_PATH_SIZE = 108;
+
+/**
+ * The link conmon makes from the attach socket dir to the bundle, named after the id. conmon
+ * drops the name's last character when the link's path would be exactly one short of sun_path's
+ * size (the socket inside could not be bound otherwise), so a deep socket dir can hold
+ * `<dir>/<id minus one char>`: whoever removes or dials the link must name it the same way.
+ */
+export function attachLink(socketDir: string, id: string): string {
+  const path = `${socketDir}/${id}`;
+  const bytes = new TextEncoder().encode(path).length;
+  return bytes === SUN_PATH_SIZE - 1 ? path.slice(0, -1) : path;
+}
+
 /** Files conmon and the runtime write inside the bundle. */
 export function bundleFiles(bundle: string) {
   return {

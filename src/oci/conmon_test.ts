@@ -1,7 +1,7 @@
 import { assert, assertEquals, assertRejects } from "../testing/asserts.ts";
 import { DeadlineExceededError, InternalError } from "../errors.ts";
 import { FakeHost } from "../testing/fake_oci_host.ts";
-import { type ConmonArgs, conmonArgs, runtimeLogError, startConmon } from "./conmon.ts";
+import { attachLink, type ConmonArgs, conmonArgs, runtimeLogError, startConmon } from "./conmon.ts";
 
 const base: ConmonArgs = {
   conmonPath: "/usr/bin/conmon",
@@ -121,4 +121,13 @@ Deno.test("startConmon() reports why the create failed, and times out", async ()
     DeadlineExceededError,
   );
   assert(stuck.signals.some(([pid, sig]) => pid === 77 && sig === "SIGKILL"), "conmon killed");
+});
+
+Deno.test("attachLink() names the link as conmon does, one char short at 107 bytes", () => {
+  const id = "a".repeat(64);
+  assertEquals(attachLink("/var/run/crio", id), `/var/run/crio/${id}`);
+  const deep = "/tmp/" + "d".repeat(107 - 1 - 64 - 5);
+  assertEquals(`${deep}/${id}`.length, 107);
+  assertEquals(attachLink(deep, id), `${deep}/${id.slice(0, -1)}`);
+  assertEquals(attachLink(deep + "x", id), `${deep}x/${id}`);
 });

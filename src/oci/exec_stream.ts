@@ -16,7 +16,7 @@
  * sessions; ExecSync (probes) has its own path.
  */
 import { InternalError } from "../errors.ts";
-import { readPid, runtimeLogError } from "./conmon.ts";
+import { attachLink, readPid, runtimeLogError } from "./conmon.ts";
 import { killTree } from "./exec_sync.ts";
 import type { OciHost } from "./host.ts";
 import type { OciProcess } from "./spec/types.ts";
@@ -95,7 +95,7 @@ export async function runExecStream(
 ): Promise<{ exitCode: number }> {
   const f = execStreamFiles(o.dir);
   const execId = crypto.randomUUID().replaceAll("-", "");
-  const link = `${o.socketDir}/${execId}`;
+  const link = attachLink(o.socketDir, execId);
   await host.mkdir(o.dir, 0o700);
   try {
     const process = { ...o.process, args: o.cmd, terminal: o.io.tty };

@@ -6,7 +6,7 @@
  */
 import { FailedPreconditionError, InternalError, UnavailableError } from "../errors.ts";
 import type { Logger } from "../log.ts";
-import { bundleFiles, readPid, startConmon, type StartedConmon } from "./conmon.ts";
+import { attachLink, bundleFiles, readPid, startConmon, type StartedConmon } from "./conmon.ts";
 import { type ExecSyncResult, runExecSync } from "./exec_sync.ts";
 import { runExecStream } from "./exec_stream.ts";
 import { denoHost, type OciHost } from "./host.ts";
@@ -91,7 +91,7 @@ export class OciRuntime {
 
   /** Where conmon serves attach (`<dir>/<id>` links to the bundle). */
   attachSocketPath(id: string): string {
-    return `${this.#o.attachSocketDir}/${id}/attach`;
+    return `${attachLink(this.#o.attachSocketDir, id)}/attach`;
   }
 
   async #runtime(args: string[], timeoutMs = 30_000) {
@@ -191,7 +191,7 @@ export class OciRuntime {
     // conmon unlinks its attach link when it exits, but not when it was killed, and its exit can
     // trail this call: the link goes with the container either way. A link that cannot be removed
     // must not keep the container from going.
-    await this.#host.remove(`${this.#o.attachSocketDir}/${id}`).catch(() => {});
+    await this.#host.remove(attachLink(this.#o.attachSocketDir, id)).catch(() => {});
   }
 
   /** The exit conmon recorded, if the container has exited. */
@@ -202,6 +202,18 @@ export class OciRuntime {
     const text = decoder.decode(await this.#host.readFile(path, 32) ?? new Uint8Array()).trim();
     if (!/^-?\d+$/.test(text)) return undefined; // conmon writes it whole; partial means "not yet".
     return { exitCode: Number(text), finishedAt: st.mtime, source: "exit-file" };
+  }
+
+  /**
+   * Whether the container's process runs. PodSandboxStatus asks this for every infra container,
+   * so the usual answer comes without spawning the runtime: no exit file while conmon lives means
+   * running (conmon writes the file before it exits). Only a gone conmon needs the runtime's word.
+   */
+  async running(id: string, bundle: string): Promise<boolean> {
+    if (await this.exitRecord(id)) return false;
+    const conmon = await readPid(this.#host, bundleFiles(bundle).conmonPidfile);
+    if (conmon !== undefined && (await this.#host.processState(conmon)) === "running") return true;
+    return (await this.state(id))?.status === "running";
   }
 
   /**

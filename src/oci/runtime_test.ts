@@ -133,6 +133,23 @@ Deno.test("stop() gives up with an error when SIGKILL never works", async () => 
   assert(h.now() - t0 <= 2000 + 10_000 + 5_000, "bounded");
 });
 
+Deno.test("running() answers from the exit file and conmon, asking the runtime only without conmon", async () => {
+  const h = new FakeHost();
+  const st = fakeRunc(h, {});
+  const r = runtime(h);
+  assertEquals(await r.running("c1", B), true);
+  assertEquals(verbs(h), []);
+  h.procs.delete(77);
+  assertEquals(await r.running("c1", B), true);
+  st.status = "stopped";
+  assertEquals(await r.running("c1", B), false);
+  assertEquals(verbs(h), ["state c1", "state c1"]);
+  h.procs.set(77, { state: "running", ppid: 1 });
+  h.write("/run/exits/c1", "0");
+  assertEquals(await r.running("c1", B), false);
+  assertEquals(verbs(h).length, 2);
+});
+
 Deno.test("stop() of an exited container, or one whose conmon died, returns at once", async () => {
   const h = new FakeHost();
   fakeRunc(h, {});

@@ -111,8 +111,6 @@ export class ContainerService {
       await removeContainerDirs(c.meta);
       const cfg = this.#deps.config();
       await Deno.remove(`${cfg.runtime.container_exits_dir}/${c.id}`).catch(() => {});
-      await Deno.remove(`${cfg.runtime.container_attach_socket_dir}/${c.id}`, { recursive: true })
-        .catch(() => {});
       await this.#deps.store.forget(c);
       forgetLayerUsage(c.id);
       this.#emit("deleted", c);

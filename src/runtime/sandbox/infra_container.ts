@@ -138,8 +138,8 @@ export class InfraContainers implements PodInfra {
   }
 
   async running(meta: PodMeta): Promise<boolean> {
-    const st = await this.#d.runtime(meta.runtimeHandler).state(meta.id).catch(() => undefined);
-    return st?.status === "running";
+    const runtime = this.#d.runtime(meta.runtimeHandler);
+    return await runtime.running(meta.id, this.#paths(meta).bundle).catch(() => false);
   }
 
   async stop(meta: PodMeta): Promise<void> {
@@ -161,7 +161,5 @@ export class InfraContainers implements PodInfra {
     await Deno.remove(p.rootfs).catch(gone);
     await Deno.remove(p.layer, { recursive: true }).catch(gone);
     await Deno.remove(runtime.exitFile(meta.id)).catch(gone);
-    const attach = this.#d.config().runtime.container_attach_socket_dir;
-    await Deno.remove(`${attach}/${meta.id}`, { recursive: true }).catch(gone);
   }
 }
