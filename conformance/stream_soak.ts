@@ -52,7 +52,9 @@ export interface Footprint {
 }
 
 /** The JS share of RSS, to tell a JS leak from native memory. */
-async function jsMemory(metricsPort: number): Promise<Pick<Footprint, "heapKiB" | "externalKiB">> {
+export async function jsMemory(
+  metricsPort: number,
+): Promise<Pick<Footprint, "heapKiB" | "externalKiB">> {
   // HTTP/1.0 on a connection of its own that the server closes, so no idle keep-alive socket is
   // left in the daemon to spoil the fd count.
   const conn = await Deno.connect({ hostname: "127.0.0.1", port: metricsPort });

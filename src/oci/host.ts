@@ -11,6 +11,7 @@
 import { atomicWrite } from "../util/atomic_write.ts";
 import { markCloseOnExec } from "../storage/libc.ts";
 import { readKernelFile, signalProcess } from "../util/libc_io.ts";
+import { afterHelperExit } from "../util/memory.ts";
 
 export interface RunResult {
   code: number;
@@ -179,6 +180,7 @@ async function run(
     return { code: out.code, stdout: out.stdout, stderr: out.stderr, timedOut };
   } finally {
     clearTimeout(timer);
+    afterHelperExit();
   }
 }
 
@@ -190,7 +192,10 @@ export const denoHost: OciHost = {
       pid: child.pid,
       stdout: child.stdout,
       stderr: child.stderr,
-      status: child.status.then((s) => ({ code: s.code, signal: s.signal })),
+      status: child.status.then((s) => {
+        afterHelperExit();
+        return { code: s.code, signal: s.signal };
+      }),
       kill(signal) {
         try {
           child.kill(signal);

@@ -8,6 +8,7 @@
 import { spawn } from "node:child_process";
 import type { Readable, Writable } from "node:stream";
 import { markCloseOnExec } from "../storage/libc.ts";
+import { afterHelperExit } from "../util/memory.ts";
 import { FdSocket, type PacketConn } from "../util/fd_socket.ts";
 
 export interface MonitorChild {
@@ -66,6 +67,7 @@ function spawnMonitor(
     child.on("close", (code, signal) => {
       attachPipe.destroy();
       startPipe.destroy();
+      afterHelperExit();
       resolve({ code: code ?? 128 + signalNumber(signal ?? "") });
     });
     child.on("error", () => resolve({ code: 127 }));

@@ -22,6 +22,8 @@ export interface HostRunner {
   run(cmd: string, options?: RunOptions): Promise<RunResult>;
 }
 
+import { afterHelperExit } from "./memory.ts";
+
 const decoder = new TextDecoder();
 
 export const hostRunner: HostRunner = {
@@ -42,6 +44,7 @@ export const hostRunner: HostRunner = {
       await w.close().catch(() => {});
     }
     const out = await child.output();
+    afterHelperExit();
     return {
       code: out.code,
       stdout: decoder.decode(out.stdout),

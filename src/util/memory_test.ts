@@ -1,6 +1,6 @@
-import { assert } from "../testing/asserts.ts";
+import { assert, assertEquals } from "../testing/asserts.ts";
 import { libcPath } from "./libc_io.ts";
-import { releaseFreeMemory } from "./memory.ts";
+import { HelperGarbage, releaseFreeMemory } from "./memory.ts";
 
 function rssKiB(): number {
   return Deno.memoryUsage().rss / 1024;
@@ -32,4 +32,59 @@ Deno.test("releaseFreeMemory() hands memory freed inside glibc's heap back to th
   } finally {
     libc.close();
   }
+});
+
+function harness() {
+  let now = 0;
+  const timers: { at: number; fn: () => void; live: boolean }[] = [];
+  let collected = 0;
+  const g = new HelperGarbage({
+    batch: 3,
+    busyDelayMs: 10,
+    idleDelayMs: 1000,
+    collect: () => collected++,
+    now: () => now,
+    schedule: (fn, ms) => {
+      const t = { at: now + ms, fn, live: true };
+      timers.push(t);
+      return () => void (t.live = false);
+    },
+  });
+  const advance = (ms: number) => {
+    now += ms;
+    for (const t of timers) {
+      if (t.live && t.at <= now) {
+        t.live = false;
+        t.fn();
+      }
+    }
+  };
+  return { g, advance, collected: () => collected, armed: () => timers.filter((t) => t.live) };
+}
+
+Deno.test("a few helpers are collected after the idle delay, once", () => {
+  const h = harness();
+  h.g.exited();
+  h.g.exited();
+  assertEquals(h.armed().length, 1);
+  h.advance(999);
+  assertEquals(h.collected(), 0);
+  h.advance(1);
+  assertEquals(h.collected(), 1);
+  assertEquals(h.armed().length, 0);
+});
+
+Deno.test("a full batch brings the collection forward to the busy delay", () => {
+  const h = harness();
+  h.g.exited();
+  h.advance(500);
+  h.g.exited();
+  h.g.exited();
+  assertEquals(h.armed().map((t) => t.at), [510]);
+  h.g.exited();
+  assertEquals(h.armed().length, 1, "more exits do not push it back");
+  h.advance(10);
+  assertEquals(h.collected(), 1);
+  h.g.exited();
+  assertEquals(h.armed().map((t) => t.at), [1510], "the count starts again");
 });
