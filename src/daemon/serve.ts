@@ -25,7 +25,7 @@ import { Runtimes } from "../runtime/runtimes.ts";
 import { type Containers, startContainers } from "../runtime/container/containers.ts";
 import { installDefaultNetwork } from "../net/default_network.ts";
 import { startStreaming } from "../stream/streaming.ts";
-import { releaseFreeMemory } from "../util/memory.ts";
+import { collectGarbage } from "../util/memory.ts";
 
 export interface DaemonOptions {
   loaded: LoadResult;
@@ -172,8 +172,8 @@ export class Daemon {
     }
     await this.#writeVersionFile(minor);
     log.info("serving CRI", { socket: cfg.api.listen, kubernetes: minor });
-    // Start-up's garbage (schema, config, restore) is freed native memory by now: 3 MiB of RSS.
-    releaseFreeMemory();
+    // Start-up's garbage (schema, config, restore): 3 MiB of RSS.
+    collectGarbage();
   }
 
   async #writeVersionFile(minor: string): Promise<void> {

@@ -187,13 +187,12 @@ export class ContainerService {
     const exited = all.some((c) => c.status.state === "running")
       ? await this.#exitFileIds()
       : new Set<string>();
-    all = await Promise.all(
-      all.map(async (c) =>
-        c.status.state === "running" && (!exited || exited.has(c.id))
-          ? (await this.refresh(c.id)) ?? c
-          : c
-      ),
-    );
+    const stale = all.filter((c) => c.status.state === "running" && (!exited || exited.has(c.id)));
+    if (stale.length) {
+      const fresh = new Map<string, Container>();
+      await Promise.all(stale.map(async (c) => fresh.set(c.id, (await this.refresh(c.id)) ?? c)));
+      all = all.map((c) => fresh.get(c.id) ?? c);
+    }
     if (filter.state) {
       const want = filter.state.state ?? ContainerState.CONTAINER_CREATED;
       all = all.filter((c) => criState(c) === want);
