@@ -33,7 +33,7 @@ import {
 import { RegistryClient } from "./registry_client.ts";
 import { candidates, pullSources } from "./resolve.ts";
 import { checkPolicy } from "./sigstore.ts";
-import { collectGarbage } from "../util/memory.ts";
+import { collectSoon } from "../util/memory.ts";
 
 export interface ImageMetrics extends PullObserver {
   pullSucceeded(): void;
@@ -132,7 +132,7 @@ export class ImageService {
         if (this.#gcPending) await this.#collectLayers();
         // The pull's HTTP and gzip buffers wait for a full GC, then stay in glibc's heaps (and
         // in RSS) until something reuses them: ~80 MiB after the bench's large image.
-        collectGarbage();
+        collectSoon();
       }
     }
   }
