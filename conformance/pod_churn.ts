@@ -1,11 +1,15 @@
 /**
  * deno run -A conformance/pod_churn.ts [--runtime runc|crun] [--rounds 3] [--pods 110]
+ *   [--containers 1] [--list-calls 0]
  *
  * The daemon's memory under pod churn (issue #7: RSS ≤ 160 MiB with 110 pods): a daemon under
- * the harness's isolated set-up, then rounds of N pods with one busybox container each, created
- * 10 at a time, listed, and removed. RSS is read with the pods up and a few seconds after they
- * are gone, so growth from round to round shows. Prints the figures; everything started is
- * stopped by PID and removed.
+ * the harness's isolated set-up, then rounds of N pods with busybox containers, created 10 at a
+ * time, listed, and removed. RSS is read with the pods up and a few seconds after they are gone,
+ * so growth from round to round shows. With --list-calls, each round also times that many
+ * Version, ListPodSandbox and ListContainers calls (round trip, response not decoded) and prints
+ * them beside the daemon's own latency quantiles for the same calls (from its metrics), which
+ * leave out gRPC transport and encoding. Prints the figures; everything started is stopped by
+ * PID and removed.
  */
 import { cacheDir, DEFAULT_MINOR, k8sMinor } from "../src/cri/k8s_versions.ts";
 import { loadSchema } from "../src/cri/schema.ts";
@@ -23,13 +27,22 @@ function say(s: string) {
 }
 
 function parseArgs(argv: string[]) {
-  const o = { runtime: "runc", rounds: 3, pods: 110, k8s: DEFAULT_MINOR };
+  const o = {
+    runtime: "runc",
+    rounds: 3,
+    pods: 110,
+    containers: 1,
+    listCalls: 0,
+    k8s: DEFAULT_MINOR,
+  };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].split(/=(.*)/s, 2);
     const value = () => inline ?? argv[++i] ?? "";
     if (flag === "--runtime") o.runtime = value();
     else if (flag === "--rounds") o.rounds = Number(value());
     else if (flag === "--pods") o.pods = Number(value());
+    else if (flag === "--containers") o.containers = Number(value());
+    else if (flag === "--list-calls") o.listCalls = Number(value());
     else if (flag === "--k8s") o.k8s = value();
     else throw new Error(`unknown argument ${argv[i]}`);
   }
@@ -49,7 +62,8 @@ async function inBatches<T, R>(items: T[], fn: (t: T) => Promise<R>): Promise<R[
   return out;
 }
 
-async function podUp(cri: CriTestClient, n: number): Promise<string> {
+async function podUp(cri: CriTestClient, o: { n: number; containers: number }): Promise<string> {
+  const n = o.n;
   const config = {
     metadata: { name: `churn-${n}`, uid: `churn-uid-${n}`, namespace: "churn" },
     linux: {},
@@ -57,12 +71,18 @@ async function podUp(cri: CriTestClient, n: number): Promise<string> {
   const pod = await cri.call<{ podSandboxId: string }>("RuntimeService", "RunPodSandbox", {
     config,
   });
-  const c = await cri.call<{ containerId: string }>("RuntimeService", "CreateContainer", {
-    podSandboxId: pod.podSandboxId,
-    config: { metadata: { name: "c" }, image: { image: BUSYBOX }, command: ["sleep", "3600"] },
-    sandboxConfig: config,
-  });
-  await cri.call("RuntimeService", "StartContainer", { containerId: c.containerId });
+  for (let k = 0; k < o.containers; k++) {
+    const c = await cri.call<{ containerId: string }>("RuntimeService", "CreateContainer", {
+      podSandboxId: pod.podSandboxId,
+      config: {
+        metadata: { name: `c${k}` },
+        image: { image: BUSYBOX },
+        command: ["sleep", "3600"],
+      },
+      sandboxConfig: config,
+    });
+    await cri.call("RuntimeService", "StartContainer", { containerId: c.containerId });
+  }
   return pod.podSandboxId;
 }
 
@@ -71,9 +91,47 @@ async function podDown(cri: CriTestClient, id: string): Promise<void> {
   await cri.call("RuntimeService", "RemovePodSandbox", { podSandboxId: id });
 }
 
+/** The daemon's own quantiles for one RPC, in ms (its metrics summary, handler time only). */
+async function daemonQuantiles(metricsPort: number, method: string): Promise<string> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: metricsPort });
+  await conn.write(new TextEncoder().encode("GET /metrics HTTP/1.0\r\n\r\n"));
+  const text = await new Response(conn.readable).text();
+  const re = new RegExp(
+    `^\\w+operations_latency_seconds_total\\{quantile="([\\d.]+)",operation="[^"]*/${method}"\\} (\\S+)$`,
+    "gm",
+  );
+  return [...text.matchAll(re)].map((m) =>
+    `p${Number(m[1]) * 100} ${(Number(m[2]) * 1000).toFixed(2)}`
+  )
+    .join(", ");
+}
+
+async function timeCalls(
+  cri: CriTestClient,
+  o: { method: string; calls: number; metricsPort: number },
+): Promise<string> {
+  const ms: number[] = [];
+  for (let i = 0; i < o.calls; i++) {
+    const t0 = performance.now();
+    await cri.callRaw("RuntimeService", o.method, {});
+    ms.push(performance.now() - t0);
+  }
+  ms.sort((a, b) => a - b);
+  const at = (q: number) => ms[Math.min(ms.length - 1, Math.ceil(q * ms.length) - 1)].toFixed(2);
+  return `  ${o.method} ×${o.calls}: round trip p50 ${at(0.5)} ms, p99 ${at(0.99)}; ` +
+    `in the daemon ${await daemonQuantiles(o.metricsPort, o.method)}`;
+}
+
 async function churn(
   cri: CriTestClient,
-  o: { pid: number; metricsPort: number; rounds: number; pods: number },
+  o: {
+    pid: number;
+    metricsPort: number;
+    rounds: number;
+    pods: number;
+    containers: number;
+    listCalls: number;
+  },
 ) {
   const mib = async () => {
     const js = await jsMemory(o.metricsPort);
@@ -83,9 +141,12 @@ async function churn(
   say(`fresh: RSS ${await mib()} MiB`);
   for (let r = 1; r <= o.rounds; r++) {
     const t0 = performance.now();
-    const ids = await inBatches([...Array(o.pods).keys()], (n) => podUp(cri, n));
+    const ids = await inBatches([...Array(o.pods).keys()], (n) => podUp(cri, { ...o, n }));
     const up = await mib();
     for (let i = 0; i < 20; i++) await cri.call("RuntimeService", "ListContainers", {});
+    for (const m of o.listCalls ? ["Version", "ListPodSandbox", "ListContainers"] : []) {
+      say(await timeCalls(cri, { method: m, calls: o.listCalls, metricsPort: o.metricsPort }));
+    }
     await new Promise((res) => setTimeout(res, 3000));
     const upLater = await mib();
     await inBatches(ids, (id) => podDown(cri, id));
@@ -130,6 +191,8 @@ async function main(): Promise<void> {
       metricsPort: daemon.metricsPort,
       rounds: args.rounds,
       pods: args.pods,
+      containers: args.containers,
+      listCalls: args.listCalls,
     });
   } finally {
     for (const u of undo.reverse()) await u().catch((e) => say(`cleanup: ${e}`));
