@@ -7,14 +7,11 @@
  * OCI runtime's `exec` alone. (1) - (2) is gRPC and the daemon's event loop, (2) - (3) the exec
  * code, (3) - (4) conmon. Prints medians and p90s; everything started is removed.
  */
-import { cacheDir, DEFAULT_MINOR, k8sMinor } from "../src/cri/k8s_versions.ts";
-import { loadSchema } from "../src/cri/schema.ts";
+import { DEFAULT_MINOR } from "../src/cri/k8s_versions.ts";
 import { execSyncArgs, type ExecSyncFiles, runExecSync } from "../src/oci/exec_sync.ts";
 import { denoHost } from "../src/oci/host.ts";
-import { CriTestClient } from "../src/testing/cri_client.ts";
-import { buildAndPushCritestImages, registriesConf } from "./images/critest_images.ts";
-import { drainPods, removeBridge, startDaemon } from "./daemon.ts";
-import { startRegistry } from "./registry.ts";
+import type { CriTestClient } from "../src/testing/cri_client.ts";
+import { startToolDaemon } from "./tool_daemon.ts";
 
 const BUSYBOX = "registry.k8s.io/e2e-test-images/busybox:1.29-2";
 const RUNTIMES: Record<string, string> = { runc: "/usr/sbin/runc", crun: "/usr/bin/crun" };
@@ -79,24 +76,7 @@ async function subject(
   dir: string,
   o: { runtime: string; undo: (() => Promise<unknown>)[] },
 ): Promise<Subject> {
-  const pins = k8sMinor(DEFAULT_MINOR);
-  const registry = await startRegistry();
-  o.undo.push(() => registry.stop());
-  const images = await buildAndPushCritestImages({
-    registry: registry.host,
-    critestVersion: pins.criTools,
-  });
-  await Deno.writeTextFile(`${dir}/registries.conf`, registriesConf(images.hosts, registry.host));
-  const d = await startDaemon(dir, {
-    runtime: o.runtime,
-    k8s: DEFAULT_MINOR,
-    registriesConf: `${dir}/registries.conf`,
-  });
-  o.undo.push(() => removeBridge());
-  o.undo.push(() => d.child.stop(15_000));
-  o.undo.push(() => drainPods(d.endpoint, `${cacheDir()}/cri-tools/${pins.criTools}/crictl`));
-  const client = new CriTestClient(d.socket, loadSchema());
-  o.undo.push(() => Promise.resolve(client.close()));
+  const { cri: client } = await startToolDaemon(dir, { ...o, k8s: DEFAULT_MINOR });
   const call = <T>(method: string, req: Record<string, unknown>) =>
     client.call<T>("RuntimeService", method, req);
   const ns = { securityContext: { namespaceOptions: { pid: 1 } } };

@@ -11,12 +11,9 @@
  * leave out gRPC transport and encoding. Prints the figures; everything started is stopped by
  * PID and removed.
  */
-import { cacheDir, DEFAULT_MINOR, k8sMinor } from "../src/cri/k8s_versions.ts";
-import { loadSchema } from "../src/cri/schema.ts";
-import { CriTestClient } from "../src/testing/cri_client.ts";
-import { buildAndPushCritestImages, registriesConf } from "./images/critest_images.ts";
-import { drainPods, removeBridge, startDaemon } from "./daemon.ts";
-import { startRegistry } from "./registry.ts";
+import { DEFAULT_MINOR } from "../src/cri/k8s_versions.ts";
+import type { CriTestClient } from "../src/testing/cri_client.ts";
+import { startToolDaemon } from "./tool_daemon.ts";
 import { jsMemory } from "./stream_soak.ts";
 
 const BUSYBOX = "registry.k8s.io/e2e-test-images/busybox:1.29-2";
@@ -162,29 +159,11 @@ async function churn(
 
 async function main(): Promise<void> {
   const args = parseArgs(Deno.args);
-  const pins = k8sMinor(args.k8s);
-  const crictl = `${cacheDir()}/cri-tools/${pins.criTools}/crictl`;
   const undo: (() => Promise<unknown>)[] = [];
   const dir = await Deno.makeTempDir({ prefix: "crio-churn-" });
   undo.push(() => Deno.remove(dir, { recursive: true }));
   try {
-    const registry = await startRegistry();
-    undo.push(() => registry.stop());
-    const images = await buildAndPushCritestImages({
-      registry: registry.host,
-      critestVersion: pins.criTools,
-    });
-    await Deno.writeTextFile(`${dir}/registries.conf`, registriesConf(images.hosts, registry.host));
-    const daemon = await startDaemon(dir, {
-      runtime: args.runtime,
-      k8s: args.k8s,
-      registriesConf: `${dir}/registries.conf`,
-    });
-    undo.push(() => removeBridge());
-    undo.push(() => daemon.child.stop(15_000));
-    undo.push(() => drainPods(daemon.endpoint, crictl));
-    const cri = new CriTestClient(daemon.socket, loadSchema(args.k8s));
-    undo.push(() => Promise.resolve(cri.close()));
+    const { daemon, cri } = await startToolDaemon(dir, { ...args, undo });
     await cri.call("ImageService", "PullImage", { image: { image: BUSYBOX } });
     await churn(cri, {
       pid: daemon.child.pid,

@@ -8,12 +8,9 @@
  * the check fails when fds grow or RSS grows past the allowance. Prints the figures and a closing
  * line; everything started is stopped by PID and removed.
  */
-import { cacheDir, DEFAULT_MINOR, k8sMinor } from "../src/cri/k8s_versions.ts";
-import { loadSchema } from "../src/cri/schema.ts";
-import { CriTestClient } from "../src/testing/cri_client.ts";
-import { buildAndPushCritestImages, registriesConf } from "./images/critest_images.ts";
-import { drainPods, removeBridge, startDaemon } from "./daemon.ts";
-import { startRegistry } from "./registry.ts";
+import { DEFAULT_MINOR } from "../src/cri/k8s_versions.ts";
+import type { CriTestClient } from "../src/testing/cri_client.ts";
+import { startToolDaemon } from "./tool_daemon.ts";
 import { LATE_RESIZE, runSession, type SessionKind } from "./stream_sessions.ts";
 
 const BUSYBOX = "registry.k8s.io/e2e-test-images/busybox:1.29-2";
@@ -139,31 +136,11 @@ async function settle(
 
 async function main(): Promise<boolean> {
   const args = parseArgs(Deno.args);
-  const pins = k8sMinor(args.k8s);
-  const crictl = `${cacheDir()}/cri-tools/${pins.criTools}/crictl`;
   const undo: (() => Promise<unknown>)[] = [];
   const dir = await Deno.makeTempDir({ prefix: "crio-soak-" });
   undo.push(() => Deno.remove(dir, { recursive: true }));
   try {
-    const registry = await startRegistry();
-    undo.push(() => registry.stop());
-    const images = await buildAndPushCritestImages({
-      registry: registry.host,
-      critestVersion: pins.criTools,
-    });
-    await Deno.writeTextFile(`${dir}/registries.conf`, registriesConf(images.hosts, registry.host));
-    const daemon = await startDaemon(dir, {
-      runtime: args.runtime,
-      k8s: args.k8s,
-      registriesConf: `${dir}/registries.conf`,
-    });
-    undo.push(() => removeBridge());
-    undo.push(() => daemon.child.stop(15_000));
-    undo.push(() => drainPods(daemon.endpoint, crictl));
-    // One gRPC connection for the whole run, as the kubelet keeps one: the figures are then the
-    // streaming server's, not those of a gRPC connection per call.
-    const cri = new CriTestClient(daemon.socket, loadSchema(args.k8s));
-    undo.push(() => Promise.resolve(cri.close()));
+    const { daemon, cri } = await startToolDaemon(dir, { ...args, undo });
     const { podId, containerId } = await startContainer(cri);
     undo.push(async () => {
       await cri.call("RuntimeService", "StopPodSandbox", { podSandboxId: podId });

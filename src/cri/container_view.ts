@@ -2,20 +2,13 @@
 import type { Container as CriContainer, ContainerStatus } from "./gen/api.ts";
 import type { Container } from "../runtime/container/container_state.ts";
 import { criState } from "../runtime/container/container_service.ts";
+import { ViewMemo } from "./view_memo.ts";
 
-/**
- * One frozen view per metadata and state: the metadata never changes in place, so ListContainers
- * hands out the same object until the state moves, and its encoded bytes are reused.
- */
-const views = new WeakMap<Container["meta"], CriContainer>();
+const views = new ViewMemo<Container["meta"], CriContainer["state"], CriContainer>();
 
 export function toCriContainer(c: Container): CriContainer {
   const state = criState(c);
-  const known = views.get(c.meta);
-  if (known?.state === state) return known;
-  const view = Object.freeze(criContainer(c, state));
-  views.set(c.meta, view);
-  return view;
+  return views.get(c.meta, state, () => criContainer(c, state));
 }
 
 function criContainer(c: Container, state: CriContainer["state"]): CriContainer {

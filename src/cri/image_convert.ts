@@ -3,20 +3,13 @@ import type { ImageService } from "../image/image_service.ts";
 import type { ImageRecord } from "../image/image_store.ts";
 import { imageUser } from "../image/image_names.ts";
 import type { Image } from "./gen/api.ts";
+import { ViewMemo } from "./view_memo.ts";
 
-/**
- * One frozen view per record (records are replaced, never changed in place) and pinned flag
- * (the pinned list can be reloaded), so ListImages reuses its encoded bytes.
- */
-const views = new WeakMap<ImageRecord, Image>();
+const views = new ViewMemo<ImageRecord, boolean, Image>();
 
 export function toCriImage(images: ImageService, rec: ImageRecord): Image {
   const pinned = images.isPinned(rec);
-  const known = views.get(rec);
-  if (known?.pinned === pinned) return known;
-  const view = Object.freeze(criImage(rec, pinned));
-  views.set(rec, view);
-  return view;
+  return views.get(rec, pinned, () => criImage(rec, pinned));
 }
 
 function criImage(rec: ImageRecord, pinned: boolean): Image {

@@ -2,17 +2,13 @@
 import { NamespaceMode, type PodSandbox, type PodSandboxStatus } from "./gen/api.ts";
 import type { Pod } from "../runtime/sandbox/pod_state.ts";
 import { criState } from "../runtime/sandbox/sandbox_service.ts";
+import { ViewMemo } from "./view_memo.ts";
 
-/** One frozen view per metadata and state, so ListPodSandbox reuses its encoded bytes. */
-const views = new WeakMap<Pod["meta"], PodSandbox>();
+const views = new ViewMemo<Pod["meta"], PodSandbox["state"], PodSandbox>();
 
 export function toPodSandbox(p: Pod): PodSandbox {
   const state = criState(p);
-  const known = views.get(p.meta);
-  if (known?.state === state) return known;
-  const view = Object.freeze(podSandbox(p, state));
-  views.set(p.meta, view);
-  return view;
+  return views.get(p.meta, state, () => podSandbox(p, state));
 }
 
 function podSandbox(p: Pod, state: PodSandbox["state"]): PodSandbox {

@@ -1,0 +1,43 @@
+/**
+ * The set-up the measuring tools share (stream_soak, exec_floor, pod_churn): a local registry with
+ * the critest images, a daemon of the harness's isolated set-up (bin/crio, as a node runs it), and
+ * one CRI client, on one connection as the kubelet keeps one. Each piece pushes its undo onto
+ * `undo`; the caller runs them in reverse.
+ */
+import { cacheDir, k8sMinor } from "../src/cri/k8s_versions.ts";
+import { loadSchema } from "../src/cri/schema.ts";
+import { CriTestClient } from "../src/testing/cri_client.ts";
+import { buildAndPushCritestImages, registriesConf } from "./images/critest_images.ts";
+import { type DaemonUnderTest, drainPods, removeBridge, startDaemon } from "./daemon.ts";
+import { startRegistry } from "./registry.ts";
+
+export interface ToolDaemon {
+  daemon: DaemonUnderTest;
+  cri: CriTestClient;
+}
+
+export async function startToolDaemon(
+  dir: string,
+  o: { runtime: string; k8s: string; undo: (() => Promise<unknown>)[] },
+): Promise<ToolDaemon> {
+  const pins = k8sMinor(o.k8s);
+  const registry = await startRegistry();
+  o.undo.push(() => registry.stop());
+  const images = await buildAndPushCritestImages({
+    registry: registry.host,
+    critestVersion: pins.criTools,
+  });
+  await Deno.writeTextFile(`${dir}/registries.conf`, registriesConf(images.hosts, registry.host));
+  const daemon = await startDaemon(dir, {
+    runtime: o.runtime,
+    k8s: o.k8s,
+    registriesConf: `${dir}/registries.conf`,
+  });
+  o.undo.push(() => removeBridge());
+  o.undo.push(() => daemon.child.stop(15_000));
+  const crictl = `${cacheDir()}/cri-tools/${pins.criTools}/crictl`;
+  o.undo.push(() => drainPods(daemon.endpoint, crictl));
+  const cri = new CriTestClient(daemon.socket, loadSchema(o.k8s));
+  o.undo.push(() => Promise.resolve(cri.close()));
+  return { daemon, cri };
+}

@@ -1,0 +1,17 @@
+import { assert, assertEquals } from "../testing/asserts.ts";
+import { ViewMemo } from "./view_memo.ts";
+
+Deno.test("the same source and part give the same frozen view; a new part or source a new one", () => {
+  const memo = new ViewMemo<{ id: string }, number, { id: string; state: number }>();
+  const src = { id: "a" };
+  let made = 0;
+  const make = (state: number) => () => (made++, { id: src.id, state });
+  const v1 = memo.get(src, 0, make(0));
+  assert(Object.isFrozen(v1));
+  assert(memo.get(src, 0, make(0)) === v1);
+  assertEquals(made, 1);
+  const v2 = memo.get(src, 1, make(1));
+  assertEquals(v2.state, 1);
+  assert(memo.get({ id: "a" }, 1, make(1)) !== v2, "another source object is another view");
+  assertEquals(made, 3);
+});
