@@ -4,7 +4,6 @@ import type { Schema, ServiceName } from "../cri/schema.ts";
 
 export class CriTestClient {
   readonly #clients: Record<ServiceName, grpc.Client>;
-
   readonly #schema: Schema;
 
   constructor(socket: string, schema: Schema) {
@@ -47,10 +46,10 @@ export class CriTestClient {
         def.requestSerialize,
         (b: Buffer) => b,
         req,
-        (
-          err,
-          res,
-        ) => (err || !res ? reject(err ?? new Error(`${method}: no response`)) : resolve(res)),
+        (err, res) => {
+          if (err || !res) reject(err ?? new Error(`${method}: no response`));
+          else resolve(res);
+        },
       )
     );
   }

@@ -3,6 +3,8 @@
  * HostRunner, tests pass a fake that records the calls, so the sandbox code is tested without root.
  */
 
+import { afterHelperExit } from "./memory.ts";
+
 export interface RunResult {
   readonly code: number;
   readonly stdout: string;
@@ -21,8 +23,6 @@ export interface RunOptions {
 export interface HostRunner {
   run(cmd: string, options?: RunOptions): Promise<RunResult>;
 }
-
-import { afterHelperExit } from "./memory.ts";
 
 const decoder = new TextDecoder();
 

@@ -17,14 +17,7 @@ export function releaseFreeMemory(): boolean {
   return libc().malloc_trim(0n) === 1;
 }
 
-/**
- * Helpers' output is read by Deno in 64 KiB buffers, a pair per spawn. A read waits while the
- * helper runs, long enough for V8 to move its buffer to the old generation, which is collected
- * only by a full GC; a small JS heap rarely triggers one. Three rounds of 110 pods with a
- * container each took a daemon from 93 to 563 MiB RSS with a JS heap of 22 MiB
- * (conformance/pod_churn.ts). With a full GC and malloc_trim after each batch of helpers it
- * stays at ~104 MiB. A full GC of the daemon's heap takes ~20 ms, so it waits for a batch.
- */
+/** How HelperGarbage batches: real timers and the real collection unless a test passes its own. */
 export interface CollectorOptions {
   /** Helpers per batch: once this many exited, the collection follows busyDelayMs later. */
   batch: number;
@@ -43,6 +36,14 @@ function unrefTimer(fn: () => void, ms: number): () => void {
   return () => clearTimeout(id);
 }
 
+/**
+ * Helpers' output is read by Deno in 64 KiB buffers, a pair per spawn. A read waits while the
+ * helper runs, long enough for V8 to move its buffer to the old generation, which is collected
+ * only by a full GC; a small JS heap rarely triggers one. Three rounds of 110 pods with a
+ * container each took a daemon from 93 to 563 MiB RSS with a JS heap of 22 MiB
+ * (conformance/pod_churn.ts). With a full GC and malloc_trim after each batch of helpers it
+ * stays at ~104 MiB. A full GC of the daemon's heap takes ~20 ms, so it waits for a batch.
+ */
 export class HelperGarbage {
   readonly #o: Required<CollectorOptions>;
   #pending = 0;
