@@ -10,7 +10,7 @@
  */
 import { atomicWrite } from "../util/atomic_write.ts";
 import { markCloseOnExec } from "../storage/libc.ts";
-import { readKernelFile, signalProcess } from "../util/libc_io.ts";
+import { readKernelFile, readSmallFile, signalProcess } from "../util/libc_io.ts";
 import { afterHelperExit } from "../util/memory.ts";
 
 export interface RunResult {
@@ -100,6 +100,8 @@ async function psTable(): Promise<{ pid: number; ppid: number; state: string }[]
     f.length >= 3
   ).map(([pid, ppid, state]) => ({ pid: Number(pid), ppid: Number(ppid), state: state[0] }));
 }
+
+const SMALL_READ = 4096;
 
 async function readBounded(path: string, maxBytes: number): Promise<Uint8Array | undefined> {
   let f: Deno.FsFile;
@@ -206,7 +208,9 @@ export const denoHost: OciHost = {
       },
     };
   },
-  readFile: readBounded,
+  // Pidfiles and exit files are polled: small reads go through libc, without a thrown NotFound.
+  readFile: async (path, maxBytes) =>
+    maxBytes <= SMALL_READ ? readSmallFile(path, maxBytes) : await readBounded(path, maxBytes),
   writeFile: (path, data, options) =>
     options?.scratch
       ? Deno.writeTextFile(path, data, { createNew: true, mode: 0o600 })

@@ -5,6 +5,7 @@ import {
   MS_NODEV,
   MS_NOSUID,
   readKernelFile,
+  readSmallFile,
   signalProcess,
   unmount,
 } from "./libc_io.ts";
@@ -21,6 +22,26 @@ Deno.test("readKernelFile reads /proc files to their end; a missing one is undef
   const maps = readKernelFile(`/proc/${Deno.pid}/smaps`)!;
   assert(maps.length > 64 << 10, `smaps is ${maps.length} bytes`);
   assert(maps.endsWith("\n"));
+});
+
+Deno.test("readSmallFile reads up to its bound; a missing file is undefined, not an error", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(`${dir}/pid`, "12345\n");
+    const dec = (b?: Uint8Array) => b === undefined ? undefined : new TextDecoder().decode(b);
+    assertEquals(dec(readSmallFile(`${dir}/pid`, 64)), "12345\n");
+    assertEquals(dec(readSmallFile(`${dir}/pid`, 3)), "123");
+    assertEquals(readSmallFile(`${dir}/missing`, 64), undefined);
+    assertEquals(readSmallFile(`${dir}/pid/below-a-file`, 64), undefined);
+    await Deno.writeTextFile(`${dir}/empty`, "");
+    assertEquals(readSmallFile(`${dir}/empty`, 64)?.length, 0);
+    const big = "x".repeat(10_000);
+    await Deno.writeTextFile(`${dir}/big`, big);
+    assertEquals(dec(readSmallFile(`${dir}/big`, 8192)), big.slice(0, 8192));
+    assertThrows(() => readSmallFile(dir, 64), Error, "read");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 Deno.test("parseMountinfo unescapes mount points and keeps optional fields", () => {
