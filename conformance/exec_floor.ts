@@ -11,7 +11,7 @@ import { DEFAULT_MINOR } from "../src/cri/k8s_versions.ts";
 import { execSyncArgs, type ExecSyncFiles, runExecSync } from "../src/oci/exec_sync.ts";
 import { denoHost } from "../src/oci/host.ts";
 import type { CriTestClient } from "../src/testing/cri_client.ts";
-import { startToolDaemon } from "./tool_daemon.ts";
+import { withToolDaemon } from "./tool_daemon.ts";
 
 const BUSYBOX = "registry.k8s.io/e2e-test-images/busybox:1.29-2";
 const RUNTIMES: Record<string, string> = { runc: "/usr/sbin/runc", crun: "/usr/bin/crun" };
@@ -72,11 +72,7 @@ interface Subject {
 }
 
 /** A pod with one running busybox container, on a daemon of the harness's isolated set-up. */
-async function subject(
-  dir: string,
-  o: { runtime: string; undo: (() => Promise<unknown>)[] },
-): Promise<Subject> {
-  const { cri: client } = await startToolDaemon(dir, { ...o, k8s: DEFAULT_MINOR });
+async function subject(client: CriTestClient): Promise<Subject> {
   const call = <T>(method: string, req: Record<string, unknown>) =>
     client.call<T>("RuntimeService", method, req);
   const ns = { securityContext: { namespaceOptions: { pid: 1 } } };
@@ -144,18 +140,14 @@ async function measureAll(s: Subject, o: { runtime: string; calls: number; scrat
 
 async function main(): Promise<void> {
   const args = parseArgs(Deno.args);
-  const undo: (() => Promise<unknown>)[] = [];
-  const dir = await Deno.makeTempDir({ prefix: "crio-exec-floor-" });
-  undo.push(() => Deno.remove(dir, { recursive: true }));
-  try {
-    const s = await subject(dir, { runtime: args.runtime, undo });
+  const daemon = { prefix: "crio-exec-floor-", runtime: args.runtime, k8s: DEFAULT_MINOR };
+  await withToolDaemon(daemon, async ({ cri, dir }) => {
+    const s = await subject(cri);
     await Deno.mkdir(`${dir}/floor`);
     await measureAll(s, { ...args, scratch: `${dir}/floor` });
     await s.client.call("RuntimeService", "StopPodSandbox", { podSandboxId: s.podSandboxId });
     await s.client.call("RuntimeService", "RemovePodSandbox", { podSandboxId: s.podSandboxId });
-  } finally {
-    for (const u of undo.reverse()) await u().catch((e) => say(`cleanup: ${e}`));
-  }
+  });
 }
 
 if (import.meta.main) await main();

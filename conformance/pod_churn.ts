@@ -13,7 +13,7 @@
  */
 import { DEFAULT_MINOR } from "../src/cri/k8s_versions.ts";
 import type { CriTestClient } from "../src/testing/cri_client.ts";
-import { startToolDaemon } from "./tool_daemon.ts";
+import { withToolDaemon } from "./tool_daemon.ts";
 import { jsMemory } from "./stream_soak.ts";
 
 const BUSYBOX = "registry.k8s.io/e2e-test-images/busybox:1.29-2";
@@ -159,11 +159,7 @@ async function churn(
 
 async function main(): Promise<void> {
   const args = parseArgs(Deno.args);
-  const undo: (() => Promise<unknown>)[] = [];
-  const dir = await Deno.makeTempDir({ prefix: "crio-churn-" });
-  undo.push(() => Deno.remove(dir, { recursive: true }));
-  try {
-    const { daemon, cri } = await startToolDaemon(dir, { ...args, undo });
+  await withToolDaemon({ ...args, prefix: "crio-churn-" }, async ({ daemon, cri }) => {
     await cri.call("ImageService", "PullImage", { image: { image: BUSYBOX } });
     await churn(cri, {
       pid: daemon.child.pid,
@@ -173,9 +169,7 @@ async function main(): Promise<void> {
       containers: args.containers,
       listCalls: args.listCalls,
     });
-  } finally {
-    for (const u of undo.reverse()) await u().catch((e) => say(`cleanup: ${e}`));
-  }
+  });
 }
 
 if (import.meta.main) await main();

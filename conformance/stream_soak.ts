@@ -10,7 +10,7 @@
  */
 import { DEFAULT_MINOR } from "../src/cri/k8s_versions.ts";
 import type { CriTestClient } from "../src/testing/cri_client.ts";
-import { startToolDaemon } from "./tool_daemon.ts";
+import { withToolDaemon } from "./tool_daemon.ts";
 import { LATE_RESIZE, runSession, type SessionKind } from "./stream_sessions.ts";
 
 const BUSYBOX = "registry.k8s.io/e2e-test-images/busybox:1.29-2";
@@ -136,51 +136,48 @@ async function settle(
 
 async function main(): Promise<boolean> {
   const args = parseArgs(Deno.args);
-  const undo: (() => Promise<unknown>)[] = [];
-  const dir = await Deno.makeTempDir({ prefix: "crio-soak-" });
-  undo.push(() => Deno.remove(dir, { recursive: true }));
-  try {
-    const { daemon, cri } = await startToolDaemon(dir, { ...args, undo });
-    const { podId, containerId } = await startContainer(cri);
-    undo.push(async () => {
-      await cri.call("RuntimeService", "StopPodSandbox", { podSandboxId: podId });
-      await cri.call("RuntimeService", "RemovePodSandbox", { podSandboxId: podId });
-    });
-    const exec = async (req: Record<string, unknown>) =>
-      (await cri.call<{ url: string }>("RuntimeService", "Exec", req)).url;
-    const warm = await runAll(exec, { containerId, from: 0, count: 30, parallel: 6 });
-    const where = { pid: daemon.child.pid, dir, metricsPort: daemon.metricsPort };
-    const base = await settle(where);
-    const t0 = performance.now();
-    const half = Math.floor(args.sessions / 2);
-    const failures = [
-      ...warm,
-      ...await runAll(exec, { containerId, from: 30, count: half, parallel: 8 }),
-    ];
-    const mid = await settle(where, base);
-    failures.push(
-      ...await runAll(exec, {
-        containerId,
-        from: 30 + half,
-        count: args.sessions - half,
-        parallel: 8,
-      }),
-    );
-    const secs = ((performance.now() - t0) / 1000).toFixed(1);
-    const after = await settle(where, base);
-    const { passed, failed } = report({
-      sessions: args.sessions,
-      secs,
-      base,
-      mid,
-      after,
-      failures,
-    });
-    say(`${passed} passed, ${failed} failed`);
-    return failed === 0;
-  } finally {
-    for (const u of undo.reverse()) await u().catch((e) => say(`cleanup: ${e}`));
-  }
+  return await withToolDaemon(
+    { ...args, prefix: "crio-soak-" },
+    async ({ daemon, cri, dir, undo }) => {
+      const { podId, containerId } = await startContainer(cri);
+      undo.push(async () => {
+        await cri.call("RuntimeService", "StopPodSandbox", { podSandboxId: podId });
+        await cri.call("RuntimeService", "RemovePodSandbox", { podSandboxId: podId });
+      });
+      const exec = async (req: Record<string, unknown>) =>
+        (await cri.call<{ url: string }>("RuntimeService", "Exec", req)).url;
+      const warm = await runAll(exec, { containerId, from: 0, count: 30, parallel: 6 });
+      const where = { pid: daemon.child.pid, dir, metricsPort: daemon.metricsPort };
+      const base = await settle(where);
+      const t0 = performance.now();
+      const half = Math.floor(args.sessions / 2);
+      const failures = [
+        ...warm,
+        ...await runAll(exec, { containerId, from: 30, count: half, parallel: 8 }),
+      ];
+      const mid = await settle(where, base);
+      failures.push(
+        ...await runAll(exec, {
+          containerId,
+          from: 30 + half,
+          count: args.sessions - half,
+          parallel: 8,
+        }),
+      );
+      const secs = ((performance.now() - t0) / 1000).toFixed(1);
+      const after = await settle(where, base);
+      const { passed, failed } = report({
+        sessions: args.sessions,
+        secs,
+        base,
+        mid,
+        after,
+        failures,
+      });
+      say(`${passed} passed, ${failed} failed`);
+      return failed === 0;
+    },
+  );
 }
 
 /** Prints the figures and failures; the leak checks count as one test each. */

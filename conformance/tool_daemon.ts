@@ -1,8 +1,7 @@
 /**
  * The set-up the measuring tools share (stream_soak, exec_floor, pod_churn): a local registry with
  * the critest images, a daemon of the harness's isolated set-up (bin/crio, as a node runs it), and
- * one CRI client, on one connection as the kubelet keeps one. Each piece pushes its undo onto
- * `undo`; the caller runs them in reverse.
+ * one CRI client, on one connection as the kubelet keeps one.
  */
 import { cacheDir, k8sMinor } from "../src/cri/k8s_versions.ts";
 import { loadSchema } from "../src/cri/schema.ts";
@@ -14,12 +13,35 @@ import { startRegistry } from "./registry.ts";
 export interface ToolDaemon {
   daemon: DaemonUnderTest;
   cri: CriTestClient;
+  /** The tool's temp dir (the daemon's root, run dir and socket live in it). */
+  dir: string;
+  /** Undo steps the tool adds (its pods); run before the daemon's own. */
+  undo: (() => Promise<unknown>)[];
 }
 
-export async function startToolDaemon(
+/**
+ * Runs fn against a fresh tool daemon in a temp dir of its own, then runs every undo step in
+ * reverse (a failing step is reported and the others still run) and removes the dir.
+ */
+export async function withToolDaemon<T>(
+  o: { prefix: string; runtime: string; k8s: string },
+  fn: (t: ToolDaemon) => Promise<T>,
+): Promise<T> {
+  const undo: (() => Promise<unknown>)[] = [];
+  const dir = await Deno.makeTempDir({ prefix: o.prefix });
+  undo.push(() => Deno.remove(dir, { recursive: true }));
+  try {
+    const started = await startToolDaemon(dir, { ...o, undo });
+    return await fn({ ...started, dir, undo });
+  } finally {
+    for (const u of undo.reverse()) await u().catch((e) => console.error(`cleanup: ${e}`));
+  }
+}
+
+async function startToolDaemon(
   dir: string,
   o: { runtime: string; k8s: string; undo: (() => Promise<unknown>)[] },
-): Promise<ToolDaemon> {
+): Promise<Pick<ToolDaemon, "daemon" | "cri">> {
   const pins = k8sMinor(o.k8s);
   const registry = await startRegistry();
   o.undo.push(() => registry.stop());

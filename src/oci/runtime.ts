@@ -211,9 +211,13 @@ export class OciRuntime {
    */
   async running(id: string, bundle: string): Promise<boolean> {
     if (await this.exitRecord(id)) return false;
-    const conmon = await readPid(this.#host, bundleFiles(bundle).conmonPidfile);
-    if (conmon !== undefined && (await this.#host.processState(conmon)) === "running") return true;
+    if (await this.#conmonAlive(bundle)) return true;
     return (await this.state(id))?.status === "running";
+  }
+
+  async #conmonAlive(bundle: string): Promise<boolean> {
+    const conmon = await readPid(this.#host, bundleFiles(bundle).conmonPidfile);
+    return conmon !== undefined && (await this.#host.processState(conmon)) === "running";
   }
 
   /**
@@ -223,10 +227,7 @@ export class OciRuntime {
   async #exited(id: string, bundle: string): Promise<ExitRecord | undefined> {
     const rec = await this.exitRecord(id);
     if (rec) return rec;
-    const conmon = await readPid(this.#host, bundleFiles(bundle).conmonPidfile);
-    if (conmon !== undefined && (await this.#host.processState(conmon)) === "running") {
-      return undefined;
-    }
+    if (await this.#conmonAlive(bundle)) return undefined;
     const st = await this.state(id);
     if (st && st.status !== "stopped") return undefined;
     return (await this.exitRecord(id)) ??

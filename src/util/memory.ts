@@ -89,8 +89,7 @@ export function collectGarbage(): void {
 
 /** collectGarbage() off the caller's path: its ~20 ms pause must not delay a response. */
 export function collectSoon(): void {
-  const id = setTimeout(collectGarbage, 0);
-  Deno.unrefTimer(id);
+  unrefTimer(collectGarbage, 0);
 }
 
 const helperGarbage = new HelperGarbage({
