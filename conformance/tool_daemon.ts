@@ -10,6 +10,10 @@ import { buildAndPushCritestImages, registriesConf } from "./images/critest_imag
 import { type DaemonUnderTest, drainPods, removeBridge, startDaemon } from "./daemon.ts";
 import { startRegistry } from "./registry.ts";
 
+function warn(text: string): void {
+  Deno.stderr.writeSync(new TextEncoder().encode(text + "\n"));
+}
+
 export interface ToolDaemon {
   daemon: DaemonUnderTest;
   cri: CriTestClient;
@@ -34,7 +38,7 @@ export async function withToolDaemon<T>(
     const started = await startToolDaemon(dir, { ...o, undo });
     return await fn({ ...started, dir, undo });
   } finally {
-    for (const u of undo.reverse()) await u().catch((e) => console.error(`cleanup: ${e}`));
+    for (const u of undo.reverse()) await u().catch((e) => warn(`cleanup: ${e}`));
   }
 }
 
