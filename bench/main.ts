@@ -62,7 +62,7 @@ async function runWorkloads(
     iterations: args.iterations,
     pods: args.pods,
     pullReps: args.pullReps,
-    idleRssKiB: o.bench.idleRssKiB,
+    idleMem: o.bench.idleMem,
     log: say,
   };
   for (const t of ctx.targets) {

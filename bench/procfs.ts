@@ -22,6 +22,8 @@ export interface ProcMem {
   rssKiB: number;
   /** Peak resident set size since start or the last clear_refs reset, KiB. */
   hwmKiB: number;
+  /** The resident set's anonymous part (heaps, stacks), KiB: the rest maps files (code, data). */
+  anonKiB: number;
 }
 
 export interface PsEntry {
@@ -49,16 +51,17 @@ export function parseStat(line: string, ticksPerSecond: number): ProcStat {
   };
 }
 
-/** Parses `grep -H '^Vm' /proc/PID/status ...` output into KiB per PID. */
+/** Parses `grep -H` of /proc/PID/status's VmRSS, VmHWM and RssAnon lines into KiB per PID. */
 export function parseStatusLines(text: string): Map<number, ProcMem> {
   const out = new Map<number, ProcMem>();
   for (const line of text.split("\n")) {
-    const m = /^\/proc\/(\d+)\/status:(VmRSS|VmHWM):\s+(\d+)\s+kB/.exec(line);
+    const m = /^\/proc\/(\d+)\/status:(VmRSS|VmHWM|RssAnon):\s+(\d+)\s+kB/.exec(line);
     if (!m) continue;
     const pid = Number(m[1]);
-    const entry = out.get(pid) ?? { rssKiB: 0, hwmKiB: 0 };
+    const entry = out.get(pid) ?? { rssKiB: 0, hwmKiB: 0, anonKiB: 0 };
     if (m[2] === "VmRSS") entry.rssKiB = Number(m[3]);
-    else entry.hwmKiB = Number(m[3]);
+    else if (m[2] === "VmHWM") entry.hwmKiB = Number(m[3]);
+    else entry.anonKiB = Number(m[3]);
     out.set(pid, entry);
   }
   return out;
@@ -108,7 +111,12 @@ export async function readStats(pids: readonly number[]): Promise<Map<number, Pr
 export async function readMem(pids: readonly number[]): Promise<Map<number, ProcMem>> {
   if (pids.length === 0) return new Map();
   return parseStatusLines(
-    await capture("grep", ["-H", "^Vm[RH][SW]", ...pids.map((p) => `/proc/${p}/status`)]),
+    await capture("grep", [
+      "-H",
+      "-E",
+      "^(Vm[RH][SW]|RssAnon)",
+      ...pids.map((p) => `/proc/${p}/status`),
+    ]),
   );
 }
 

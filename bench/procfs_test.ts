@@ -18,16 +18,17 @@ Deno.test("parseStat: name with blanks and parentheses, CPU fields in seconds", 
   assertEquals(cpuSeconds(s, { children: true }), 3.5);
 });
 
-Deno.test("parseStatusLines: VmRSS and VmHWM per PID from grep -H", () => {
+Deno.test("parseStatusLines: VmRSS, VmHWM and RssAnon per PID from grep -H", () => {
   const text = [
     "/proc/10/status:VmHWM:\t   20480 kB",
     "/proc/10/status:VmRSS:\t   10240 kB",
+    "/proc/10/status:RssAnon:\t    4096 kB",
     "/proc/11/status:VmRSS:\t     512 kB",
     "grep: /proc/12/status: No such file or directory",
   ].join("\n");
   const m = parseStatusLines(text);
-  assertEquals(m.get(10), { rssKiB: 10240, hwmKiB: 20480 });
-  assertEquals(m.get(11), { rssKiB: 512, hwmKiB: 0 });
+  assertEquals(m.get(10), { rssKiB: 10240, hwmKiB: 20480, anonKiB: 4096 });
+  assertEquals(m.get(11), { rssKiB: 512, hwmKiB: 0, anonKiB: 0 });
   assertEquals(m.has(12), false);
 });
 

@@ -17,13 +17,14 @@ import {
   MIRRORED_HOSTS,
   pushBenchImage,
 } from "./images.ts";
-import { readMem } from "./procfs.ts";
+import { type ProcMem, readMem } from "./procfs.ts";
 import { img, makeTarget, probeContainers, rt, type Target } from "./target.ts";
 
 export interface Bench {
   targets: Target[];
   images: BuiltBenchImage[];
-  idleRssKiB: Record<string, number>;
+  /** Each daemon's memory right after start-up and warm-up calls. */
+  idleMem: Record<string, ProcMem>;
   /** Problems found while tearing down (leaked mounts, stuck pods). */
   problems: string[];
 }
@@ -134,12 +135,13 @@ async function ready(
   targets: Target[],
   o: { images: BuiltBenchImage[]; problems: string[] },
 ): Promise<Bench> {
-  const idleRssKiB: Record<string, number> = {};
+  const idleMem: Record<string, ProcMem> = {};
   for (const t of targets) {
     await rt(t, "Version", {});
     if (t.name === "containerd") await img(t, "PullImage", { image: { image: ref("pause") } });
     await probeContainers(t);
-    idleRssKiB[t.name] = (await readMem([t.pid])).get(t.pid)?.rssKiB ?? 0;
+    const mem = (await readMem([t.pid])).get(t.pid);
+    if (mem) idleMem[t.name] = mem;
   }
-  return { targets, images: o.images, idleRssKiB, problems: o.problems };
+  return { targets, images: o.images, idleMem, problems: o.problems };
 }

@@ -54,7 +54,7 @@ async function run(cmd: string, args: string[]): Promise<void> {
 }
 
 /** Where one exec's files go: the daemon's layout (src/oci/runtime.ts), in a scratch dir. */
-function execFiles(dir: string, tag: string): ExecSyncFiles {
+export function execFiles(dir: string, tag: string): ExecSyncFiles {
   return {
     processFile: `${dir}/${tag}.json`,
     pidFile: `${dir}/${tag}.pid`,

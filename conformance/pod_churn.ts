@@ -6,7 +6,7 @@
  * the harness's isolated set-up, then rounds of N pods with busybox containers, created 10 at a
  * time, listed, and removed. RSS is read with the pods up and a few seconds after they are gone,
  * so growth from round to round shows. With --list-calls, each round also times that many
- * Version, ListPodSandbox and ListContainers calls (round trip, response not decoded) and prints
+ * Version, ListPodSandbox and ListContainers calls from a Go client (bench/cri_list) and prints
  * them beside the daemon's own latency quantiles for the same calls (from its metrics), which
  * leave out gRPC transport and encoding. Prints the figures; everything started is stopped by
  * PID and removed.
@@ -15,6 +15,7 @@ import { DEFAULT_MINOR } from "../src/cri/k8s_versions.ts";
 import type { CriTestClient } from "../src/testing/cri_client.ts";
 import { withToolDaemon } from "./tool_daemon.ts";
 import { jsMemory } from "./stream_soak.ts";
+import { buildListClient, goList } from "../bench/go_list.ts";
 
 const BUSYBOX = "registry.k8s.io/e2e-test-images/busybox:1.29-2";
 const WIDTH = 10;
@@ -103,25 +104,29 @@ async function daemonQuantiles(metricsPort: number, method: string): Promise<str
     .join(", ");
 }
 
+/** Round trips from a Go client like the kubelet's (bench/cri_list), against the daemon's view. */
 async function timeCalls(
-  cri: CriTestClient,
-  o: { method: string; calls: number; metricsPort: number },
+  o: {
+    socket: string;
+    method: "Version" | "ListPodSandbox" | "ListContainers";
+    calls: number;
+    metricsPort: number;
+  },
 ): Promise<string> {
-  const ms: number[] = [];
-  for (let i = 0; i < o.calls; i++) {
-    const t0 = performance.now();
-    await cri.callRaw("RuntimeService", o.method, {});
-    ms.push(performance.now() - t0);
-  }
+  const bin = await buildListClient(say);
+  const ms = (await goList(bin, o)).arrivedMs;
   ms.sort((a, b) => a - b);
   const at = (q: number) => ms[Math.min(ms.length - 1, Math.ceil(q * ms.length) - 1)].toFixed(2);
   return `  ${o.method} ×${o.calls}: round trip p50 ${at(0.5)} ms, p99 ${at(0.99)}; ` +
     `in the daemon ${await daemonQuantiles(o.metricsPort, o.method)}`;
 }
 
+const LISTED = ["Version", "ListPodSandbox", "ListContainers"] as const;
+
 async function churn(
   cri: CriTestClient,
   o: {
+    socket: string;
     pid: number;
     metricsPort: number;
     rounds: number;
@@ -141,8 +146,8 @@ async function churn(
     const ids = await inBatches([...Array(o.pods).keys()], (n) => podUp(cri, { ...o, n }));
     const up = await mib();
     for (let i = 0; i < 20; i++) await cri.call("RuntimeService", "ListContainers", {});
-    for (const m of o.listCalls ? ["Version", "ListPodSandbox", "ListContainers"] : []) {
-      say(await timeCalls(cri, { method: m, calls: o.listCalls, metricsPort: o.metricsPort }));
+    for (const m of o.listCalls ? LISTED : []) {
+      say(await timeCalls({ ...o, method: m, calls: o.listCalls }));
     }
     await new Promise((res) => setTimeout(res, 3000));
     const upLater = await mib();
@@ -162,6 +167,7 @@ async function main(): Promise<void> {
   await withToolDaemon({ ...args, prefix: "crio-churn-" }, async ({ daemon, cri }) => {
     await cri.call("ImageService", "PullImage", { image: { image: BUSYBOX } });
     await churn(cri, {
+      socket: daemon.socket,
       pid: daemon.child.pid,
       metricsPort: daemon.metricsPort,
       rounds: args.rounds,

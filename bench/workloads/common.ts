@@ -1,4 +1,5 @@
 /** What every workload gets and gives back, and the helpers to turn samples into rows. */
+import type { ProcMem } from "../procfs.ts";
 import type { BuiltBenchImage } from "../images.ts";
 import type { Cell, Row, RuntimeName, Unit } from "../report.ts";
 import { summarize } from "../stats.ts";
@@ -19,8 +20,8 @@ export interface WorkloadContext {
   pods: number;
   /** Pulls per image per runtime (g). */
   pullReps: number;
-  /** Fresh-start RSS per runtime, KiB, taken right after start-up. */
-  idleRssKiB: Partial<Record<RuntimeName, number>>;
+  /** Fresh-start memory per runtime, taken right after start-up. */
+  idleMem: Partial<Record<RuntimeName, ProcMem>>;
   log(line: string): void;
 }
 

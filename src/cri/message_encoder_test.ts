@@ -80,6 +80,31 @@ Deno.test("the same frozen item gives the same bytes without being encoded again
   const item = Object.freeze({ id: "p", state: 0, createdAt: "1", labels: { a: "b" } });
   const a = def.responseSerialize({ items: [item] });
   const b = def.responseSerialize({ items: [item] });
-  assert(a !== b, "each response gets its own buffer");
   assertEquals(new Uint8Array(a), new Uint8Array(b));
+});
+
+Deno.test("the same frozen items answer with the same bytes; a changed list is encoded anew", () => {
+  const def = runtime.ListContainers;
+  const a = Object.freeze(container(1));
+  const b = Object.freeze(container(2));
+  const first = def.responseSerialize({ containers: [a, b] });
+  assert(def.responseSerialize({ containers: [a, b] }) === first, "unchanged list reused");
+  const swapped = def.responseSerialize({ containers: [b, a] });
+  assert(swapped !== first);
+  const out = def.responseDeserialize(swapped) as { containers: { id: string }[] };
+  assertEquals(out.containers.map((c) => c.id), [b.id, a.id]);
+  const fewer = def.responseDeserialize(def.responseSerialize({ containers: [b] })) as {
+    containers: unknown[];
+  };
+  assertEquals(fewer.containers.length, 1);
+  // A list with an item that is not frozen is never kept: its item may change in place.
+  const loose = container(3);
+  const withLoose = def.responseSerialize({ containers: [a, loose] });
+  loose.labels = { changed: "yes" };
+  const again = def.responseSerialize({ containers: [a, loose] });
+  assert(again !== withLoose);
+  const decoded = def.responseDeserialize(again) as {
+    containers: { labels: Record<string, string> }[];
+  };
+  assertEquals(decoded.containers[1].labels, { changed: "yes" });
 });

@@ -7,21 +7,32 @@ import { InvalidArgumentError, NotFoundError } from "../errors.ts";
 export class ObjectIndex<T extends { readonly id: string }> {
   readonly #byId = new Map<string, T>();
   readonly #kind: string;
+  readonly #order?: (a: T, b: T) => number;
+  /** list()'s answer until the next change: the kubelet lists every second, changes are rarer. */
+  #listed?: readonly T[];
 
-  constructor(kind: string) {
+  constructor(kind: string, options: { order?: (a: T, b: T) => number } = {}) {
     this.#kind = kind;
+    this.#order = options.order;
   }
 
   add(obj: T): void {
     this.#byId.set(obj.id, obj);
+    this.#listed = undefined;
   }
 
   delete(id: string): void {
-    this.#byId.delete(id);
+    if (this.#byId.delete(id)) this.#listed = undefined;
   }
 
-  list(): T[] {
-    return [...this.#byId.values()];
+  /** Every object, in the index's order (insertion order when it has none); frozen, shared. */
+  list(): readonly T[] {
+    if (!this.#listed) {
+      const all = [...this.#byId.values()];
+      if (this.#order) all.sort(this.#order);
+      this.#listed = Object.freeze(all);
+    }
+    return this.#listed;
   }
 
   /** The object whose id is, or starts with, idOrPrefix; undefined when none. */

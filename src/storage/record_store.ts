@@ -5,6 +5,7 @@
  * memory as it was. Calls on one object are serialised by withLock, so Stop and Remove never
  * interleave on it.
  */
+import { compareNanos } from "../util/nanos.ts";
 import { ObjectIndex } from "./object_index.ts";
 import { NameRegistrar } from "./registrar.ts";
 import { RecordDir } from "./record_dir.ts";
@@ -15,7 +16,15 @@ export interface StoredObject<M, S> {
   readonly status: S;
 }
 
-export class RecordStore<M extends { id: string; name: string }, S extends object> {
+/** The order List calls answer in, as CRI-O's: oldest first (nanosecond decimal strings). */
+function byCreation(a: { meta: { createdAt: string } }, b: { meta: { createdAt: string } }) {
+  return compareNanos(a.meta.createdAt, b.meta.createdAt);
+}
+
+export class RecordStore<
+  M extends { id: string; name: string; createdAt: string },
+  S extends object,
+> {
   readonly index: ObjectIndex<StoredObject<M, S>>;
   readonly names = new NameRegistrar();
   readonly records: RecordDir;
@@ -23,7 +32,7 @@ export class RecordStore<M extends { id: string; name: string }, S extends objec
 
   constructor(stateDir: string, options: { kind: string }) {
     this.records = new RecordDir(stateDir);
-    this.index = new ObjectIndex(options.kind);
+    this.index = new ObjectIndex<StoredObject<M, S>>(options.kind, { order: byCreation });
   }
 
   /** Writes the records of an object being created; it joins the index only on commit. */

@@ -1,6 +1,6 @@
 import { assert, assertEquals } from "../testing/asserts.ts";
 import { libcPath } from "./libc_io.ts";
-import { HelperGarbage, releaseFreeMemory } from "./memory.ts";
+import { BatchedCollector, releaseFreeMemory } from "./memory.ts";
 
 function rssKiB(): number {
   return Deno.memoryUsage().rss / 1024;
@@ -38,8 +38,9 @@ function harness() {
   let now = 0;
   const timers: { at: number; fn: () => void; live: boolean }[] = [];
   let collected = 0;
-  const g = new HelperGarbage({
+  const g = new BatchedCollector({
     batch: 3,
+    answerBytes: 1000,
     busyDelayMs: 10,
     idleDelayMs: 1000,
     collect: () => collected++,
@@ -87,4 +88,16 @@ Deno.test("a full batch brings the collection forward to the busy delay", () => 
   assertEquals(h.collected(), 1);
   h.g.exited();
   assertEquals(h.armed().map((t) => t.at), [1510], "the count starts again");
+});
+
+Deno.test("answers arm the busy collection only once a batch of bytes is sent", () => {
+  const h = harness();
+  h.g.answered(600);
+  assertEquals(h.armed().length, 0, "below a batch: nothing armed");
+  h.g.answered(400);
+  assertEquals(h.armed().map((t) => t.at), [10]);
+  h.advance(10);
+  assertEquals(h.collected(), 1);
+  h.g.answered(999);
+  assertEquals(h.armed().length, 0, "the byte count starts again after a collection");
 });

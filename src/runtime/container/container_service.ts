@@ -25,7 +25,6 @@ import { unmountRootfs } from "./rootfs.ts";
 import { exists } from "../../util/exists.ts";
 import { unmountImageVolumes } from "./image_volumes.ts";
 import type { EventKind } from "../events.ts";
-import { compareNanos } from "../../util/nanos.ts";
 
 export class ContainerService {
   readonly #deps: ContainerDeps;
@@ -177,7 +176,8 @@ export class ContainerService {
     return (await this.refresh(c.id)) ?? c;
   }
 
-  async list(filter: ContainerFilter = {}): Promise<Container[]> {
+  /** Oldest first (the index's order). */
+  async list(filter: ContainerFilter = {}): Promise<readonly Container[]> {
     const { store } = this.#deps;
     let all = store.index.list();
     if (filter.id) all = all.filter((c) => c.id.startsWith(filter.id!));
@@ -199,7 +199,7 @@ export class ContainerService {
     }
     const sel = Object.entries(filter.labelSelector ?? {});
     if (sel.length) all = all.filter((c) => sel.every(([k, v]) => c.meta.config.labels?.[k] === v));
-    return all.sort((a, b) => compareNanos(a.meta.createdAt, b.meta.createdAt));
+    return all;
   }
 
   /** UpdateContainerResources: limits applied through the runtime, then kept in the metadata. */

@@ -13,7 +13,6 @@ import { canRemove, canStop, type Pod } from "./pod_state.ts";
 import { createPod } from "./pod_create.ts";
 import { removeInfra, removeRunDir, teardownPod } from "./pod_teardown.ts";
 import { type PlanContext, planPod } from "./request.ts";
-import { compareNanos } from "../../util/nanos.ts";
 
 export interface SandboxServiceOptions {
   deps: SandboxDeps;
@@ -165,7 +164,8 @@ export class SandboxService {
     await forwardConnection(sock, options.conn, options.signal);
   }
 
-  list(filter: PodSandboxFilter = {}): Pod[] {
+  /** Oldest first (the index's order). */
+  list(filter: PodSandboxFilter = {}): readonly Pod[] {
     const { store } = this.#deps;
     let pods = store.index.list();
     if (filter.id) {
@@ -184,7 +184,7 @@ export class SandboxService {
     if (sel.length) {
       pods = pods.filter((p) => sel.every(([k, v]) => p.meta.config.labels?.[k] === v));
     }
-    return pods.sort((a, b) => compareNanos(a.meta.createdAt, b.meta.createdAt));
+    return pods;
   }
 
   /** Tells the log why a pod could not be stopped during a sweep; never throws. */
