@@ -34,11 +34,14 @@ async function sourceDigest(): Promise<string> {
   return Array.from(hash, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-async function output(cmd: string, o: { args: string[]; cwd?: string; env?: object }) {
+async function output(
+  cmd: string,
+  o: { args: string[]; cwd?: string; env?: Record<string, string> },
+) {
   const out = await new Deno.Command(cmd, {
     args: o.args,
     cwd: o.cwd,
-    env: o.env as Record<string, string> | undefined,
+    env: o.env,
     stdin: "null",
     stdout: "piped",
     stderr: "piped",

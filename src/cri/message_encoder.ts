@@ -81,7 +81,8 @@ export function messageEncoder(type: protobuf.Type): (value: unknown) => Buffer 
     for (const f of fields) {
       const items = rest[f.name];
       delete rest[f.name];
-      lists.push(Array.isArray(items) ? items : []);
+      // A copy: the caller's array may be changed in place after the answer is sent.
+      lists.push(Array.isArray(items) ? [...items] : []);
     }
     const head = plain(type, rest);
     // The same frozen items as last time (a list nothing changed in): the same bytes. grpc-js

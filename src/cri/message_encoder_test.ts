@@ -107,4 +107,12 @@ Deno.test("the same frozen items answer with the same bytes; a changed list is e
     containers: { labels: Record<string, string> }[];
   };
   assertEquals(decoded.containers[1].labels, { changed: "yes" });
+  // The same array, grown in place, is a different list.
+  const shared = [a];
+  def.responseSerialize({ containers: shared });
+  shared.push(b);
+  const grown = def.responseDeserialize(def.responseSerialize({ containers: shared })) as {
+    containers: unknown[];
+  };
+  assertEquals(grown.containers.length, 2);
 });
