@@ -8,14 +8,14 @@
  * code, (3) - (4) conmon. Prints medians and p90s; everything started is removed.
  */
 import { DEFAULT_MINOR } from "../src/cri/k8s_versions.ts";
-import { execSyncArgs, type ExecSyncFiles, runExecSync } from "../src/oci/exec_sync.ts";
+import { runExecSync } from "../src/oci/exec_sync.ts";
 import { denoHost } from "../src/oci/host.ts";
 import type { CriTestClient } from "../src/testing/cri_client.ts";
+import { CONMON, conmonExec, execFiles, trueProcess } from "./conmon_exec.ts";
 import { withToolDaemon } from "./tool_daemon.ts";
 
 const BUSYBOX = "registry.k8s.io/e2e-test-images/busybox:1.29-2";
 const RUNTIMES: Record<string, string> = { runc: "/usr/sbin/runc", crun: "/usr/bin/crun" };
-const CONMON = "/usr/bin/conmon";
 
 function say(s: string) {
   Deno.stdout.writeSync(new TextEncoder().encode(s + "\n"));
@@ -51,16 +51,6 @@ async function run(cmd: string, args: string[]): Promise<void> {
   if (!out.success) {
     throw new Error(`${cmd} ${args.join(" ")}: ${new TextDecoder().decode(out.stderr)}`);
   }
-}
-
-/** Where one exec's files go: the daemon's layout (src/oci/runtime.ts), in a scratch dir. */
-export function execFiles(dir: string, tag: string): ExecSyncFiles {
-  return {
-    processFile: `${dir}/${tag}.json`,
-    pidFile: `${dir}/${tag}.pid`,
-    logFile: `${dir}/${tag}.log`,
-    runtimeLog: `${dir}/${tag}.rlog`,
-  };
 }
 
 interface Subject {
@@ -100,7 +90,7 @@ async function subject(client: CriTestClient): Promise<Subject> {
 async function measureAll(s: Subject, o: { runtime: string; calls: number; scratch: string }) {
   const runtimePath = RUNTIMES[o.runtime];
   const runtimeRoot = `/run/${o.runtime}`;
-  const spec = JSON.stringify({ ...s.process, args: ["true"], terminal: false });
+  const spec = trueProcess(s.process);
   let n = 0;
   await measure("ExecSync through the daemon", o.calls, async () => {
     const r = await s.client.call<{ exitCode: number }>("RuntimeService", "ExecSync", {
@@ -127,8 +117,7 @@ async function measureAll(s: Subject, o: { runtime: string; calls: number; scrat
   await measure("conmon -e --sync + runtime exec, direct", o.calls, async () => {
     const files = execFiles(o.scratch, `e${n++}`);
     await denoHost.writeFile(files.processFile, spec, { scratch: true });
-    const args = { containerId: s.containerId, runtimePath, runtimeRoot, cap: 16 << 20 };
-    await run(CONMON, execSyncArgs({ ...args, timeoutSeconds: 10 }, files));
+    await conmonExec({ containerId: s.containerId, runtimePath, runtimeRoot, files });
     for (const p of Object.values(files)) await denoHost.remove(p);
   });
   await measure(

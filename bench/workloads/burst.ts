@@ -6,7 +6,7 @@
  * each under the other's load.
  */
 import type { RuntimeName } from "../report.ts";
-import { conmonExec } from "../conmon_exec.ts";
+import { timeConmonExec } from "../conmon_exec.ts";
 import { buildListClient, goList } from "../go_list.ts";
 import { readMem, sumKiB } from "../procfs.ts";
 import {
@@ -169,7 +169,7 @@ async function burstOne(t: Target, o: { ctx: WorkloadContext; s: Samples }): Pro
     });
     await directExec(t, { s, containerId: ids[0] });
     if (t.name === "crio-deno") {
-      const ms = await conmonExec(t, {
+      const ms = await timeConmonExec(t, {
         containerId: ids[0],
         calls: DIRECT_CALLS,
         scratch: ctx.scratch,

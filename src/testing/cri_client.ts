@@ -4,10 +4,8 @@ import type { Schema, ServiceName } from "../cri/schema.ts";
 
 export class CriTestClient {
   readonly #clients: Record<ServiceName, grpc.Client>;
-  readonly #schema: Schema;
 
   constructor(socket: string, schema: Schema) {
-    this.#schema = schema;
     const make = (s: ServiceName) => {
       const Ctor = grpc.makeGenericClientConstructor(schema.definitions[s], s);
       return new Ctor(`unix://${socket}`, grpc.credentials.createInsecure());
@@ -29,27 +27,6 @@ export class CriTestClient {
         this.#clients[service],
         req,
         (err, res) => (err ? reject(err) : resolve(res)),
-      )
-    );
-  }
-
-  /**
-   * A unary call whose response is not decoded: its bytes as they arrived. For timing a call up to
-   * its last byte, without the client's own decoding (protobufjs takes ~4 ms for 330 containers).
-   */
-  callRaw(service: ServiceName, method: string, req: Record<string, unknown> = {}) {
-    const def = this.#schema.definitions[service][method];
-    if (!def) throw new Error(`${service} has no method ${method}`);
-    return new Promise<Uint8Array>((resolve, reject) =>
-      this.#clients[service].makeUnaryRequest(
-        def.path,
-        def.requestSerialize,
-        (b: Buffer) => b,
-        req,
-        (err, res) => {
-          if (err || !res) reject(err ?? new Error(`${method}: no response`));
-          else resolve(res);
-        },
       )
     );
   }
