@@ -6,6 +6,7 @@ import client from "prom-client";
 import type { ErrorKind } from "../errors.ts";
 import type { CallObserver } from "../cri/edge.ts";
 import type { ImageMetrics } from "../image/image_service.ts";
+import { registerProcessMetrics, REPLACED_DEFAULTS } from "./process_metrics.ts";
 
 const PREFIX = "container_runtime_crio_";
 
@@ -71,6 +72,8 @@ export class Metrics implements CallObserver, ImageMetrics {
     });
     if (options.processMetrics ?? true) {
       client.collectDefaultMetrics({ register: this.registry });
+      for (const name of REPLACED_DEFAULTS) this.registry.removeSingleMetric(name);
+      registerProcessMetrics(this.registry);
     }
   }
 

@@ -30,6 +30,7 @@ const SYMBOLS = {
   kill: { parameters: ["i32", "i32"], result: "i32" },
   __errno_location: { parameters: [], result: "pointer" },
   memcpy: { parameters: ["buffer", "pointer", "usize"], result: "pointer" },
+  getdents64: { parameters: ["i32", "buffer", "usize"], result: "isize" },
 } as const;
 
 /**
@@ -94,6 +95,16 @@ const READ_CHUNK = 64 << 10;
 /** Kernel text files are small; a larger one is not what the caller meant to read. */
 const MAX_KERNEL_FILE = 16 << 20;
 
+let scratchBuf: Uint8Array<ArrayBuffer> | undefined;
+/**
+ * One read buffer for every call here, made on first use: a fresh 64 KiB array costs ~14 µs to
+ * allocate and zero, more than the syscalls it is for. The calls are synchronous on the one JS
+ * thread, and nothing keeps a view of it past a call.
+ */
+function scratch(): Uint8Array<ArrayBuffer> {
+  return scratchBuf ??= new Uint8Array(READ_CHUNK);
+}
+
 /** A read-only fd for path; undefined when it does not exist. */
 function openForRead(path: string): number | undefined {
   const fd = symbols().open(cstr(path), O_RDONLY_CLOEXEC, 0);
@@ -130,6 +141,61 @@ export function readSmallFile(path: string, maxBytes: number): Uint8Array | unde
   }
 }
 
+const O_DIRECTORY = 0o200000;
+/** linux_dirent64: d_ino (8), d_off (8), d_reclen (2), d_type (1), then the NUL-terminated name. */
+const DIRENT_RECLEN = 16;
+const DIRENT_NAME = 19;
+const DOT = 0x2e;
+
+/**
+ * Calls fn with each entry's name bytes (without the NUL; `.` and `..` skipped; a view fn must not
+ * keep); false when there is no such directory. One open and a few getdents64 calls, on the calling thread: Deno.readDir
+ * takes an async op per entry batch, and Deno refuses it for /proc/self without --allow-all.
+ */
+function forEachDirEntry(path: string, fn: (name: Uint8Array) => void): boolean {
+  const fd = symbols().open(cstr(path), O_RDONLY_CLOEXEC | O_DIRECTORY, 0);
+  if (fd < 0) {
+    const e = errnoName();
+    if (e === "ENOENT" || e === "ENOTDIR") return false;
+    throw new Error(`open ${path}: ${e}`);
+  }
+  const buf = scratch();
+  const view = new DataView(buf.buffer);
+  try {
+    for (;;) {
+      const n = Number(symbols().getdents64(fd, buf, BigInt(buf.length)));
+      if (n < 0) {
+        if (errnoName() === "EINTR") continue;
+        throw new Error(`getdents64 ${path}: ${errnoName()}`);
+      }
+      if (n === 0) return true;
+      for (let at = 0; at < n; at += view.getUint16(at + DIRENT_RECLEN, true)) {
+        const from = at + DIRENT_NAME;
+        const name = buf.subarray(from, buf.indexOf(0, from));
+        const dots = name[0] === DOT &&
+          (name.length === 1 || (name.length === 2 && name[1] === DOT));
+        if (!dots) fn(name);
+      }
+    }
+  } finally {
+    symbols().close(fd);
+  }
+}
+
+/** How many entries a directory has; undefined when there is no such directory. */
+export function countDirEntries(path: string): number | undefined {
+  let count = 0;
+  return forEachDirEntry(path, () => count++) ? count : undefined;
+}
+
+const decoder = new TextDecoder();
+
+/** A directory's entry names, in the order the kernel lists them; undefined when it is absent. */
+export function listDirNames(path: string): string[] | undefined {
+  const names: string[] = [];
+  return forEachDirEntry(path, (n) => names.push(decoder.decode(n))) ? names : undefined;
+}
+
 /**
  * The text of a /proc, /sys or /dev file (read to its end: these files are generated on read and
  * report no size), or undefined when it does not exist.
@@ -141,7 +207,7 @@ export function readKernelFile(path: string): string | undefined {
   let total = 0;
   try {
     for (;;) {
-      const buf = new Uint8Array(READ_CHUNK);
+      const buf = scratch();
       const n = Number(symbols().read(fd, buf, BigInt(buf.length)));
       if (n < 0) {
         if (errnoName() === "EINTR") continue;
@@ -150,17 +216,18 @@ export function readKernelFile(path: string): string | undefined {
         throw new Error(`read ${path}: ${errnoName()}`);
       }
       if (n === 0) break;
-      chunks.push(buf.subarray(0, n));
+      chunks.push(buf.slice(0, n));
       total += n;
       if (total > MAX_KERNEL_FILE) throw new Error(`read ${path}: larger than ${MAX_KERNEL_FILE}`);
     }
   } finally {
     symbols().close(fd);
   }
+  if (chunks.length === 1) return decoder.decode(chunks[0]);
   const out = new Uint8Array(total);
   let off = 0;
   for (const c of chunks) out.set(c, off), off += c.length;
-  return new TextDecoder().decode(out);
+  return decoder.decode(out);
 }
 
 const MNT_DETACH = 2;

@@ -1,6 +1,8 @@
 import { assert, assertEquals, assertThrows } from "../testing/asserts.ts";
 import {
+  countDirEntries,
   libcPath,
+  listDirNames,
   mountFs,
   MS_NODEV,
   MS_NOSUID,
@@ -22,6 +24,31 @@ Deno.test("readKernelFile reads /proc files to their end; a missing one is undef
   const maps = readKernelFile(`/proc/${Deno.pid}/smaps`)!;
   assert(maps.length > 64 << 10, `smaps is ${maps.length} bytes`);
   assert(maps.endsWith("\n"));
+});
+
+Deno.test("countDirEntries and listDirNames read a directory without . and ..", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    assertEquals(countDirEntries(dir), 0);
+    // More names than one getdents64 buffer holds, and names that start with dots.
+    for (let i = 0; i < 3000; i++) await Deno.writeTextFile(`${dir}/${"f".repeat(40)}${i}`, "");
+    await Deno.writeTextFile(`${dir}/.hidden`, "");
+    await Deno.writeTextFile(`${dir}/..x`, "");
+    assertEquals(countDirEntries(dir), 3002);
+    const names = listDirNames(dir)!;
+    assertEquals(names.length, 3002);
+    assert(
+      names.includes(".hidden") && names.includes("..x") && names.includes(`${"f".repeat(40)}2999`),
+    );
+    assertEquals(listDirNames(`${dir}/missing`), undefined);
+    assertEquals(countDirEntries(`${dir}/missing`), undefined);
+    assertEquals(countDirEntries(`${dir}/.hidden`), undefined, "a file is no directory");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+  // The fds this process has open, as /proc lists them: at least stdin, stdout and stderr.
+  const fds = countDirEntries("/proc/self/fd")!;
+  assert(fds >= 3, `${fds} fds`);
 });
 
 Deno.test("readSmallFile reads up to its bound; a missing file is undefined, not an error", async () => {
