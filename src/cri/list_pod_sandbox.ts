@@ -1,7 +1,9 @@
 import type { RuntimeServiceHandlers } from "./gen/api.ts";
 import type { SandboxService } from "../runtime/sandbox/sandbox_service.ts";
 import { toPodSandbox } from "./pod_sandbox_view.ts";
+import { listMemo } from "./view_memo.ts";
 
 export function listPodSandbox(s: SandboxService): RuntimeServiceHandlers["ListPodSandbox"] {
-  return (req) => Promise.resolve({ items: s.list(req.filter ?? {}).map(toPodSandbox) });
+  const views = listMemo(toPodSandbox);
+  return (req) => Promise.resolve({ items: [...views(s.list(req.filter ?? {}))] });
 }

@@ -15,3 +15,20 @@ export class ViewMemo<K extends object, P, V> {
     return view;
   }
 }
+
+/**
+ * fn over a list, memoized per frozen source list: the services hand out their index's list
+ * unchanged until a record is added, replaced or removed, so the kubelet's List every second maps
+ * nothing. A list that is not frozen may still change, and is mapped every time.
+ */
+export function listMemo<S extends object, V>(
+  fn: (s: S) => V,
+): (list: readonly S[]) => readonly V[] {
+  const memo = new WeakMap<readonly S[], readonly V[]>();
+  return (list) => {
+    if (!Object.isFrozen(list)) return list.map(fn);
+    let out = memo.get(list);
+    if (!out) memo.set(list, out = Object.freeze(list.map(fn)));
+    return out;
+  };
+}

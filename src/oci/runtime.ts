@@ -302,7 +302,8 @@ export class OciRuntime {
         timeoutSeconds: options.timeoutSeconds,
       });
     } finally {
-      for (const p of Object.values(files)) await this.#host.remove(p);
+      // At once: each is a thread-pool op, and ExecSync's caller waits for all four.
+      await Promise.all(Object.values(files).map((p) => this.#host.remove(p)));
     }
   }
 

@@ -35,6 +35,11 @@ export class ObjectIndex<T extends { readonly id: string }> {
     return this.#listed;
   }
 
+  /** The object with exactly this id; undefined when none (no prefix search). */
+  exact(id: string): T | undefined {
+    return this.#byId.get(id);
+  }
+
   /** The object whose id is, or starts with, idOrPrefix; undefined when none. */
   find(idOrPrefix: string): T | undefined {
     if (!idOrPrefix) return undefined;

@@ -11,6 +11,10 @@ Deno.test("ObjectIndex.find() resolves unique prefixes and refuses ambiguous one
   assertEquals(idx.find("zzz"), undefined);
   assertThrows(() => idx.find("ab"), InvalidArgumentError, "ambiguous");
   assertThrows(() => idx.get("zzz"), NotFoundError, 'pod sandbox "zzz" not found');
+  // exact(): whole ids only, never a prefix.
+  assertEquals(idx.exact("abc123")?.id, "abc123");
+  assertEquals(idx.exact("abc"), undefined);
+  assertEquals(idx.exact("ab"), undefined);
 });
 
 Deno.test("NameRegistrar.reserve() gives a name to one id at a time", () => {

@@ -232,6 +232,12 @@ Deno.test("list() reads exits only for containers with an exit file in the exits
     }
     await Deno.mkdir(`${t.dir}/exits`);
     await Deno.writeTextFile(`${t.dir}/exits/${a}`, "3");
+    // Names that are no container here (a removed one's, a stray file) change nothing.
+    await Deno.writeTextFile(`${t.dir}/exits/${newId()}`, "0");
+    await Deno.writeTextFile(`${t.dir}/exits/${a.slice(0, 12)}`, "0");
+    // A filter that leaves a out leaves its exit for later.
+    const other = await t.service.list({ id: b });
+    assertEquals(other.map((c) => [c.id, c.status.state]), [[b, "running"]]);
     const states = Object.fromEntries((await t.service.list()).map((c) => [c.id, c.status.state]));
     assertEquals(states, { [a]: "exited", [b]: "running" });
     // ContainerStatus still asks the runtime directly, file or not.
