@@ -4,7 +4,7 @@ import { ratio } from "./stats.ts";
 export const RUNTIMES = ["crio-deno", "containerd"] as const;
 export type RuntimeName = (typeof RUNTIMES)[number];
 
-export type Unit = "ms" | "s" | "MiB" | "cpu-s" | "cpu-ms" | "count";
+export type Unit = "µs" | "ms" | "s" | "MiB" | "cpu-s" | "cpu-ms" | "count";
 
 /** One runtime's result for one metric: a measured value, or why there is none. */
 export interface Cell {

@@ -8,6 +8,7 @@
 import type { RuntimeName } from "../report.ts";
 import { timeConmonExec } from "../conmon_exec.ts";
 import { buildListClient, goList } from "../go_list.ts";
+import { measureListFloor } from "../list_floor.ts";
 import { readMem, sumKiB } from "../procfs.ts";
 import {
   cpuSample,
@@ -161,6 +162,7 @@ async function burstOne(t: Target, o: { ctx: WorkloadContext; s: Samples }): Pro
     const ids = await startContainers(t, { ...o, pods });
     await memory(t, { s, label: "containers", perContainer: ids.length });
     await repeatList(t, { ctx, s, method: "ListContainers", want: ids.length });
+    if (t.name === "crio-deno") await measureListFloor(t, { ctx, s, calls: CALLS });
     await repeatCall(t, {
       s,
       metric: "ExecSync",
@@ -252,6 +254,12 @@ function burstRows(ctx: WorkloadContext, s: Samples) {
       unit: "ms",
       target: "p99 ≤ 5 ms",
     }),
+    r("e", "ListPodSandbox: the same answer from a bare CriServer", "ListPodSandbox floor", {
+      unit: "ms",
+    }),
+    r("e", "ListContainers: the same answer from a bare CriServer", "ListContainers floor", {
+      unit: "ms",
+    }),
     r("e", "ListPodSandbox, decoded by the Go client too", "ListPodSandbox decoded", {
       unit: "ms",
     }),
@@ -270,6 +278,10 @@ function burstRows(ctx: WorkloadContext, s: Samples) {
         unit: "MiB",
       },
     ),
+    r("f", "a bare CriServer's RSS, fresh (Deno, grpc-js, the CRI schema)", "rss floor fresh", {
+      unit: "MiB",
+    }),
+    r("f", "a bare CriServer's RSS, fresh: anonymous", "anon floor fresh", { unit: "MiB" }),
     r("f", "daemon RSS, idle before the burst", "rss daemon idle", {
       unit: "MiB",
       target: "≤ 64 MiB",
@@ -307,6 +319,11 @@ function burstNotes(ctx: WorkloadContext): string[] {
     "answer has arrived (the target rows) and again once the client has decoded it (what the " +
     "kubelet sees; decoding is the client's CPU). The bench's grpc-js client alone has a p99 of " +
     "8-10 ms against either daemon, so it is not used here.",
+    "e/f, bare CriServer: this daemon's own gRPC server (grpc-js on Deno's node:http2, " +
+    "protobufjs, the CRI schema, the same encoder) with nothing behind it, started like bin/crio " +
+    "starts the daemon, answering the items the daemon had just answered, timed by the same Go " +
+    "client on the same node with every container still running (bench/list_floor.ts). It is " +
+    "the floor the design's platform sets: the daemon's time or memory beyond it is its own.",
     ...(skipped.length
       ? [`container rows skipped for ${skipped.join(", ")}: CreateContainer answers UNIMPLEMENTED.`]
       : []),

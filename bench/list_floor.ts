@@ -1,0 +1,148 @@
+/**
+ * The floor under this daemon's List calls and its idle RSS: the daemon's own gRPC server
+ * (CriServer: grpc-js on Deno's node:http2, protobufjs, the CRI schema, the same encoder) with
+ * nothing behind it, answering ListPodSandbox and ListContainers with the very items the daemon
+ * just answered. It runs in its own process, started like bin/crio starts the daemon (the same
+ * V8 flags and malloc arenas), on the same node at the same time. What the daemon takes beyond
+ * this is its own; what this takes is the platform the design binds it to.
+ *
+ * Run as a script, it is that server: `list_floor.ts SOCKET ITEMS_JSON`.
+ */
+import { Logger } from "../src/log.ts";
+import { loadSchema } from "../src/cri/schema.ts";
+import { CriServer } from "../src/cri/server.ts";
+import { type Child, spawnChild, waitFor } from "../conformance/process.ts";
+import { buildListClient, goList } from "./go_list.ts";
+import { type ProcMem, readMem } from "./procfs.ts";
+import { rt, type Target } from "./target.ts";
+import { KiB_PER_MiB, type Samples, type WorkloadContext } from "./workloads/common.ts";
+
+const REPO = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
+
+export interface ListItems {
+  pods: Record<string, unknown>[];
+  containers: Record<string, unknown>[];
+}
+
+/** bin/crio's V8 flags and malloc arena default, read from the script so they cannot drift. */
+export function daemonRuntimeFlags(script: string): { v8: string; mallocArenas: string } {
+  const v8 = script.match(/^v8=\((--v8-flags=\S+)\)$/m)?.[1];
+  const arenas = script.match(/MALLOC_ARENA_MAX:-(\d+)/)?.[1];
+  if (!v8 || !arenas) throw new Error("bin/crio: its v8=(...) flags or MALLOC_ARENA_MAX not found");
+  return { v8, mallocArenas: arenas };
+}
+
+export interface ListFloor {
+  readonly socket: string;
+  readonly pid: number;
+  /** The server's memory once it listens, before any call. */
+  readonly fresh: ProcMem;
+  stop(): Promise<void>;
+}
+
+/** Starts the floor server in dir with items; resolves once it listens. */
+export async function startListFloor(dir: string, items: ListItems): Promise<ListFloor> {
+  const socket = `${dir}/floor.sock`;
+  await Deno.writeTextFile(`${dir}/floor-items.json`, JSON.stringify(items));
+  const flags = daemonRuntimeFlags(await Deno.readTextFile(`${REPO}/bin/crio`));
+  const child: Child = spawnChild(Deno.execPath(), {
+    args: [
+      "run",
+      "--quiet",
+      "--no-prompt",
+      "--allow-read",
+      `--allow-write=${dir}`,
+      `--allow-net=unix:${socket}`,
+      "--allow-env",
+      "--allow-sys",
+      "--allow-ffi",
+      flags.v8,
+      `${REPO}/bench/list_floor.ts`,
+      socket,
+      `${dir}/floor-items.json`,
+    ],
+    env: { MALLOC_ARENA_MAX: flags.mallocArenas },
+    cwd: REPO,
+    logFile: `${dir}/floor.log`,
+  });
+  try {
+    await waitFor(
+      "the List floor server",
+      async () => (await Deno.lstat(socket)).isSocket === true,
+      {
+        timeoutMs: 30_000,
+        exited: child.status,
+      },
+    );
+    // As the daemon's fresh figure: settled after start-up, before any call.
+    await new Promise((r) => setTimeout(r, 2000));
+    const fresh = (await readMem([child.pid])).get(child.pid);
+    if (!fresh) throw new Error(`the List floor server (pid ${child.pid}) has no /proc status`);
+    return { socket, pid: child.pid, fresh, stop: () => child.stop() };
+  } catch (err) {
+    await child.stop();
+    throw err;
+  }
+}
+
+/**
+ * Samples, under `<method> floor` and `rss floor fresh` / `anon floor fresh`: the floor server
+ * answering what t (this daemon) answers now, timed by the same Go client.
+ */
+export async function measureListFloor(
+  t: Target,
+  o: { ctx: WorkloadContext; s: Samples; calls: number },
+): Promise<void> {
+  const pods = (await rt(t, "ListPodSandbox")).items as ListItems["pods"];
+  const containers = (await rt(t, "ListContainers")).containers as ListItems["containers"];
+  const dir = await Deno.makeTempDir({ dir: o.ctx.scratch, prefix: "list-floor-" });
+  try {
+    const floor = await startListFloor(dir, { pods, containers });
+    try {
+      o.s.add("rss floor fresh", t.name, floor.fresh.rssKiB / KiB_PER_MiB);
+      o.s.add("anon floor fresh", t.name, floor.fresh.anonKiB / KiB_PER_MiB);
+      const bin = await buildListClient(o.ctx.log);
+      const lists = { ListPodSandbox: pods.length, ListContainers: containers.length };
+      for (const [method, want] of Object.entries(lists)) {
+        const m = method as keyof typeof lists;
+        const res = await goList(bin, { socket: floor.socket, method: m, calls: o.calls });
+        if (res.items !== want) throw new Error(`List floor: ${m} listed ${res.items} of ${want}`);
+        for (const ms of res.arrivedMs) o.s.add(`${m} floor`, t.name, ms);
+      }
+    } finally {
+      await floor.stop();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+async function serve(socket: string, itemsFile: string): Promise<void> {
+  const items = JSON.parse(await Deno.readTextFile(itemsFile)) as ListItems;
+  // Frozen like the daemon's views, so the encoder reuses item bytes as it does for the daemon.
+  const pods = items.pods.map((p) => Object.freeze(p));
+  const containers = items.containers.map((c) => Object.freeze(c));
+  const server = new CriServer({
+    socket,
+    schema: loadSchema(),
+    handlers: {
+      RuntimeService: {
+        ListPodSandbox: () => Promise.resolve({ items: [...pods] }),
+        ListContainers: () => Promise.resolve({ containers: [...containers] }),
+      },
+      ImageService: {},
+    },
+    log: new Logger({ sink: { write() {} } }),
+    maxRecvBytes: 16 << 20,
+    maxSendBytes: 16 << 20,
+  });
+  await server.listen();
+  const stop = () => server.close().then(() => Deno.exit(0));
+  Deno.addSignalListener("SIGTERM", stop);
+}
+
+if (import.meta.main) {
+  const [socket, itemsFile] = Deno.args;
+  if (!socket || !itemsFile) throw new Error("usage: list_floor.ts SOCKET ITEMS_JSON");
+  await serve(socket, itemsFile);
+}

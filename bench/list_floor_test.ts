@@ -1,0 +1,53 @@
+import { assert, assertEquals, assertThrows } from "../src/testing/asserts.ts";
+import { buildListClient, goList } from "./go_list.ts";
+import { daemonRuntimeFlags, startListFloor } from "./list_floor.ts";
+
+Deno.test("daemonRuntimeFlags reads bin/crio's V8 flags and malloc arenas", async () => {
+  const script = await Deno.readTextFile(new URL("../bin/crio", import.meta.url));
+  const flags = daemonRuntimeFlags(script);
+  assert(flags.v8.startsWith("--v8-flags=") && flags.v8.includes("--max-semi-space-size="));
+  assertEquals(flags.mallocArenas, "2");
+  assertThrows(() => daemonRuntimeFlags("exec deno run main.ts"), Error, "bin/crio");
+});
+
+Deno.test({
+  name: "the List floor server answers the daemon's items to the Go client, then stops",
+  sanitizeResources: false,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "list-floor-test-" });
+    const pods = Array.from({ length: 3 }, (_, i) => ({
+      id: `p${i}`.padEnd(64, "0"),
+      metadata: { name: `pod-${i}`, uid: `u${i}`, namespace: "bench", attempt: 0 },
+      state: 0,
+      createdAt: String(1764370000000000000n + BigInt(i)),
+      labels: { "io.kubernetes.pod.name": `pod-${i}` },
+      annotations: {},
+      runtimeHandler: "",
+    }));
+    const containers = Array.from({ length: 5 }, (_, i) => ({
+      id: `c${i}`.padEnd(64, "0"),
+      podSandboxId: pods[i % 3].id,
+      metadata: { name: `c${i}`, attempt: 0 },
+      image: { image: "busybox" },
+      imageRef: "sha256:" + "a".repeat(64),
+      state: 1,
+      createdAt: "1764370000123456789",
+      labels: {},
+      annotations: {},
+    }));
+    const floor = await startListFloor(dir, { pods, containers });
+    try {
+      assert(floor.fresh.rssKiB > floor.fresh.anonKiB && floor.fresh.anonKiB > 0);
+      const bin = await buildListClient(() => {});
+      const p = await goList(bin, { socket: floor.socket, method: "ListPodSandbox", calls: 2 });
+      assertEquals(p.items, 3);
+      const c = await goList(bin, { socket: floor.socket, method: "ListContainers", calls: 2 });
+      assertEquals(c.items, 5);
+    } finally {
+      await floor.stop();
+      await Deno.remove(dir, { recursive: true });
+    }
+    // Stopped by its PID: no process is left.
+    assertEquals(await Deno.stat(`/proc/${floor.pid}`).then(() => true, () => false), false);
+  },
+});
