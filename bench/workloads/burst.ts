@@ -163,6 +163,8 @@ async function burstOne(t: Target, o: { ctx: WorkloadContext; s: Samples }): Pro
     await memory(t, { s, label: "containers", perContainer: ids.length });
     await repeatList(t, { ctx, s, method: "ListContainers", want: ids.length });
     if (t.name === "crio-deno") await measureListFloor(t, { ctx, s, calls: CALLS });
+    // What any unary call costs through the same client: ExecSync's share that is not exec.
+    await repeatCall(t, { s, metric: "Version", method: "Version" });
     await repeatCall(t, {
       s,
       metric: "ExecSync",
@@ -209,6 +211,7 @@ const CONTAINER_METRICS = [
   "containers total",
   "ListContainers",
   "ListContainers decoded",
+  "Version",
   "ExecSync",
   "runtime exec",
   "conmon exec",
@@ -234,6 +237,9 @@ function burstRows(ctx: WorkloadContext, s: Samples) {
     r("d", `ExecSync true ×${CALLS} (${n} pods, ${c} containers)`, "ExecSync", {
       unit: "ms",
       target: "≤ 0.8×",
+    }),
+    r("d", `Version ×${CALLS} through the same client (a call that does nothing)`, "Version", {
+      unit: "ms",
     }),
     r("d", `the same \`true\` by the OCI runtime's exec alone ×${DIRECT_CALLS}`, "runtime exec", {
       unit: "ms",
@@ -313,7 +319,8 @@ function burstNotes(ctx: WorkloadContext): string[] {
     "and this daemon's conmon processes (one per container).",
     "d: ExecSync's floor, part by part: the OCI runtime's exec alone, then `conmon -e --sync` " +
     "running it with this daemon's arguments (containerd has no such monitor; its shim runs the " +
-    "exec itself). ExecSync minus the conmon row is this daemon's own share.",
+    "exec itself). ExecSync minus the conmon row and minus Version (the bench's grpc-js client " +
+    "and the gRPC transport, which every call pays) is this daemon's own share.",
     "e: List calls are made by bench/cri_list, a Go gRPC client like the kubelet's; pods and " +
     "containers carry the labels and annotations the kubelet sets. Each call is timed until its " +
     "answer has arrived (the target rows) and again once the client has decoded it (what the " +
