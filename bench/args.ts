@@ -23,11 +23,13 @@ export interface BenchArgs {
   pullReps: number;
   runtime: "runc" | "crun";
   keep: boolean;
+  /** Which runtime the burst (one runtime after the other) runs first. */
+  burstFirst: "crio-deno" | "containerd";
 }
 
 export const USAGE =
   `usage: deno task bench [WORKLOAD...] [--iterations N] [--pods N] [--pull-reps N]
-                       [--runtime runc|crun] [--keep]
+                       [--runtime runc|crun] [--burst-first crio-deno|containerd] [--keep]
 
 workloads (default: all, run in this order):
   pull     (g) PullImage of the small, medium and large bench images
@@ -52,6 +54,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
     pullReps: 3,
     runtime: "runc",
     keep: false,
+    burstFirst: "crio-deno",
   };
   const picked = new Set<WorkloadName>();
   for (let i = 0; i < argv.length; i++) {
@@ -61,7 +64,13 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
     else if (flag === "--pods") out.pods = positiveInt(flag, value());
     else if (flag === "--pull-reps") out.pullReps = positiveInt(flag, value());
     else if (flag === "--keep") out.keep = true;
-    else if (flag === "--runtime") {
+    else if (flag === "--burst-first") {
+      const v = value();
+      if (v !== "crio-deno" && v !== "containerd") {
+        throw new Error(`--burst-first must be crio-deno or containerd, not ${v}`);
+      }
+      out.burstFirst = v;
+    } else if (flag === "--runtime") {
       const v = value();
       if (v !== "runc" && v !== "crun") throw new Error(`--runtime must be runc or crun, not ${v}`);
       out.runtime = v;

@@ -5,6 +5,8 @@ Deno.test("parseBenchArgs: defaults run everything in the fixed order", () => {
   const a = parseBenchArgs([]);
   assertEquals(a.workloads, ["pull", "critest", "pod", "ctr", "cni", "burst"]);
   assertEquals([a.iterations, a.pods, a.pullReps, a.runtime, a.keep], [20, 110, 3, "runc", false]);
+  assertEquals(a.burstFirst, "crio-deno");
+  assertEquals(parseBenchArgs(["burst", "--burst-first", "containerd"]).burstFirst, "containerd");
 });
 
 Deno.test("parseBenchArgs: names and issue letters, deduplicated, canonical order", () => {
@@ -18,5 +20,6 @@ Deno.test("parseBenchArgs: refuses unknown workloads and bad numbers", () => {
   assertThrows(() => parseBenchArgs(["nope"]));
   assertThrows(() => parseBenchArgs(["--pods", "0"]));
   assertThrows(() => parseBenchArgs(["--runtime", "kata"]));
+  assertThrows(() => parseBenchArgs(["--burst-first", "cri-o"]), Error, "--burst-first");
   assertThrows(() => parseBenchArgs(["--frobnicate"]));
 });

@@ -62,6 +62,7 @@ async function runWorkloads(
     iterations: args.iterations,
     pods: args.pods,
     pullReps: args.pullReps,
+    burstFirst: args.burstFirst,
     idleMem: o.bench.idleMem,
     log: say,
   };

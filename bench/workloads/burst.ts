@@ -191,7 +191,10 @@ async function burstOne(t: Target, o: { ctx: WorkloadContext; s: Samples }): Pro
 
 export async function burst(ctx: WorkloadContext): Promise<WorkloadResult> {
   const s = new Samples();
-  for (const t of ctx.targets) {
+  const order = [...ctx.targets].sort((a, b) =>
+    Number(b.name === ctx.burstFirst) - Number(a.name === ctx.burstFirst)
+  );
+  for (const t of order) {
     await burstOne(t, { ctx, s });
     if (t.containerSkip) {
       for (const m of CONTAINER_METRICS) s.add(m, t.name, t.containerSkip);
@@ -314,7 +317,8 @@ function burstNotes(ctx: WorkloadContext): string[] {
     ctx.targets.filter(pred).map((t) => t.name);
   const skipped = names((t) => t.containerSkip !== undefined);
   return [
-    `c/e/f: one runtime after the other (${names(() => true).join(", ")}); pods created in ` +
+    `c/d/e/f: one runtime after the other (${ctx.burstFirst} first; \`--burst-first\` picks), ` +
+    "so the second runs on a node the first has just filled and emptied; pods created in " +
     `batches of ${WIDTH}; RSS is VmRSS from /proc; monitors are containerd's shims (one per pod) ` +
     "and this daemon's conmon processes (one per container).",
     "d: ExecSync's floor, part by part: the OCI runtime's exec alone, then `conmon -e --sync` " +

@@ -20,6 +20,8 @@ export interface WorkloadContext {
   pods: number;
   /** Pulls per image per runtime (g). */
   pullReps: number;
+  /** The runtime whose burst (c, d, e, f) runs first; the other runs on the node it leaves. */
+  burstFirst: RuntimeName;
   /** Fresh-start memory per runtime, taken right after start-up. */
   idleMem: Partial<Record<RuntimeName, ProcMem>>;
   log(line: string): void;
