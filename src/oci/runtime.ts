@@ -194,14 +194,21 @@ export class OciRuntime {
     await this.#host.remove(attachLink(this.#o.attachSocketDir, id)).catch(() => {});
   }
 
-  /** The exit conmon recorded, if the container has exited. */
+  /**
+   * The exit conmon recorded, if the container has exited. Read before stat: a running container
+   * has no file, and ContainerStatus and ExecSync ask this each time, so the usual answer is one
+   * small read (readFile's bounded read goes through libc) rather than a stat op that throws.
+   */
   async exitRecord(id: string): Promise<ExitRecord | undefined> {
     const path = this.exitFile(id);
-    const st = await this.#host.stat(path);
-    if (!st) return undefined;
-    const text = decoder.decode(await this.#host.readFile(path, 32) ?? new Uint8Array()).trim();
+    const bytes = await this.#host.readFile(path, 32);
+    if (!bytes) return undefined;
+    const text = decoder.decode(bytes).trim();
     if (!/^-?\d+$/.test(text)) return undefined; // conmon writes it whole; partial means "not yet".
-    return { exitCode: Number(text), finishedAt: st.mtime, source: "exit-file" };
+    const st = await this.#host.stat(path);
+    // Removed between the two calls (the container is being removed): the time of reading.
+    const finishedAt = st?.mtime ?? new Date(this.#host.now());
+    return { exitCode: Number(text), finishedAt, source: "exit-file" };
   }
 
   /**

@@ -304,3 +304,14 @@ Deno.test("reopenLog() writes to conmon's ctl FIFO and waits for the new file", 
     UnavailableError,
   );
 });
+
+Deno.test("exitRecord: none while running, none for a partial file, else the code and file time", async () => {
+  const h = new FakeHost();
+  const r = runtime(h);
+  assertEquals(await r.exitRecord("c1"), undefined);
+  h.write("/run/exits/c1", "");
+  assertEquals(await r.exitRecord("c1"), undefined, "conmon has not finished writing it");
+  h.write("/run/exits/c1", "3\n");
+  const mtime = h.files.get("/run/exits/c1")!.mtime;
+  assertEquals(await r.exitRecord("c1"), { exitCode: 3, finishedAt: mtime, source: "exit-file" });
+});
