@@ -148,9 +148,10 @@ const DIRENT_NAME = 19;
 const DOT = 0x2e;
 
 /**
- * Calls fn with each entry's name bytes (without the NUL; `.` and `..` skipped; a view fn must not
- * keep); false when there is no such directory. One open and a few getdents64 calls, on the calling thread: Deno.readDir
- * takes an async op per entry batch, and Deno refuses it for /proc/self without --allow-all.
+ * Calls fn with each entry's name bytes (without the NUL; `.` and `..` skipped); false when there
+ * is no such directory. The bytes are a view of the shared read buffer: fn must neither keep them
+ * nor read through this module. One open and a few getdents64 calls on the calling thread:
+ * Deno.readDir takes an async op per batch, and refuses /proc/self without --allow-all.
  */
 function forEachDirEntry(path: string, fn: (name: Uint8Array) => void): boolean {
   const fd = symbols().open(cstr(path), O_RDONLY_CLOEXEC | O_DIRECTORY, 0);
@@ -169,9 +170,11 @@ function forEachDirEntry(path: string, fn: (name: Uint8Array) => void): boolean 
         throw new Error(`getdents64 ${path}: ${errnoName()}`);
       }
       if (n === 0) return true;
-      for (let at = 0; at < n; at += view.getUint16(at + DIRENT_RECLEN, true)) {
-        const from = at + DIRENT_NAME;
-        const name = buf.subarray(from, buf.indexOf(0, from));
+      for (let at = 0, len = 0; at < n; at += len) {
+        len = view.getUint16(at + DIRENT_RECLEN, true);
+        const record = buf.subarray(at + DIRENT_NAME, at + len);
+        const end = record.indexOf(0);
+        const name = end < 0 ? record : record.subarray(0, end);
         const dots = name[0] === DOT &&
           (name.length === 1 || (name.length === 2 && name[1] === DOT));
         if (!dots) fn(name);
