@@ -1,7 +1,7 @@
 import { assert, assertEquals, assertRejects } from "../testing/asserts.ts";
 import { type RawEntry, rawTar, streamOf } from "../testing/raw_tar.ts";
 import { digestOf } from "../image/digest.ts";
-import { ResourceExhaustedError } from "../errors.ts";
+import { InvalidArgumentError, ResourceExhaustedError } from "../errors.ts";
 import { LayerEntryError } from "./layer_extract.ts";
 import { lgetxattr } from "./libc.ts";
 import { unpackLayer } from "./layer_stream.ts";
@@ -215,6 +215,29 @@ Deno.test("decompression bombs are stopped by the ratio cap", async () => {
         }),
       ResourceExhaustedError,
       "bomb",
+    );
+  });
+});
+
+Deno.test("a corrupt gzip layer is refused with an error that names gzip", async () => {
+  await withDirs(async (dir) => {
+    const tar = rawTar([{ name: "f", data: new Uint8Array(64 << 10).fill(7) }]);
+    const gz = await gzip(tar);
+    // The deflate stream's first block header, flipped: not a valid block type.
+    gz[10] ^= 0xff;
+    await assertRejects(
+      () =>
+        unpackLayer(streamOf(gz, 1 << 12), {
+          dir,
+          blob: {
+            digest: digestOf(gz),
+            size: gz.length,
+            diffId: digestOf(tar),
+            mediaType: "application/vnd.oci.image.layer.v1.tar+gzip",
+          },
+        }),
+      InvalidArgumentError,
+      "gzip layer",
     );
   });
 });

@@ -46,21 +46,35 @@ export function compressionOf(mediaType: string): Compression {
 }
 
 function decompress(c: Compression, input: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
-  if (c === "gzip") {
-    return input.pipeThrough(new DecompressionStream("gzip") as unknown as TransformStream);
-  }
-  if (c === "zstd") return zstdDecompress(input);
-  return input;
+  return c === "none" ? input : nativeDecompress(c, input);
 }
 
 /**
- * zstd through node:zlib's native decoder (no extra process, no npm package), pulled: output is
- * read only as the tar reader asks for it, so a bomb never piles up in memory, and a cancel
- * destroys the decoder. (Duplex.toWeb enqueued into the errored stream after a cap tripped: an
- * uncaught error that ended the process.)
+ * Output chunk size, and decoded bytes held before a decoder is paused. Up to 6 layers decode at
+ * once: gzip with 256 KiB chunks and a 512 KiB queue took a large pull's peak RSS to 150 MiB;
+ * with these it was 124 (118-131 with DecompressionStream).
  */
-export function zstdDecompress(input: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
-  const z = zlib.createZstdDecompress({ chunkSize: 1 << 18 });
+const DECODER: Record<Exclude<Compression, "none">, { chunkSize: number; queueBytes: number }> = {
+  gzip: { chunkSize: 64 << 10, queueBytes: 256 << 10 },
+  zstd: { chunkSize: 256 << 10, queueBytes: 4 << 20 },
+};
+
+/**
+ * gzip and zstd through node:zlib's native decoders (no extra process, no npm package), pulled:
+ * output is read only as the tar reader asks for it, so a bomb never piles up in memory, and a
+ * cancel destroys the decoder. (Duplex.toWeb enqueued into the errored stream after a cap
+ * tripped: an uncaught error that ended the process.) For gzip this is ~25% less CPU than
+ * DecompressionStream: 100 MB of layer-like data in 260 ms against 330-376 ms, and 5.0 s against
+ * 7.3-7.8 s of the JS thread in the bench's pulls.
+ */
+export function nativeDecompress(
+  kind: "gzip" | "zstd",
+  input: ReadableStream<Uint8Array>,
+): ReadableStream<Uint8Array> {
+  const { chunkSize, queueBytes: limit } = DECODER[kind];
+  const z = kind === "gzip"
+    ? zlib.createGunzip({ chunkSize })
+    : zlib.createZstdDecompress({ chunkSize });
   const reader = input.getReader();
   const queue: Uint8Array[] = [];
   let queued = 0;
@@ -77,12 +91,12 @@ export function zstdDecompress(input: ReadableStream<Uint8Array>): ReadableStrea
   z.on("data", (c: Uint8Array) => {
     queue.push(new Uint8Array(c));
     queued += c.length;
-    if (queued >= QUEUE_BYTES) z.pause();
+    if (queued >= limit) z.pause();
     wake();
   });
   z.on("end", () => (ended = true, wake()));
   z.on("error", (e: Error) => {
-    failure ??= new InvalidArgumentError(`zstd layer: ${e.message}`);
+    failure ??= new InvalidArgumentError(`${kind} layer: ${e.message}`);
     wake();
   });
   const feed = async () => {
@@ -116,9 +130,6 @@ export function zstdDecompress(input: ReadableStream<Uint8Array>): ReadableStrea
     },
   }, { highWaterMark: 0 });
 }
-
-/** Decoded bytes held before the zstd decoder is paused. */
-const QUEUE_BYTES = 4 << 20;
 
 interface Counter {
   bytes: number;
