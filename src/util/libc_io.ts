@@ -91,6 +91,7 @@ export function errnoName(): string {
 }
 
 const O_RDONLY_CLOEXEC = 0o2000000;
+const O_DIRECTORY = 0o200000;
 const READ_CHUNK = 64 << 10;
 /** Kernel text files are small; a larger one is not what the caller meant to read. */
 const MAX_KERNEL_FILE = 16 << 20;
@@ -105,9 +106,9 @@ function scratch(): Uint8Array<ArrayBuffer> {
   return scratchBuf ??= new Uint8Array(READ_CHUNK);
 }
 
-/** A read-only fd for path; undefined when it does not exist. */
-function openForRead(path: string): number | undefined {
-  const fd = symbols().open(cstr(path), O_RDONLY_CLOEXEC, 0);
+/** A read-only fd for path (flags: e.g. O_DIRECTORY); undefined when it does not exist. */
+function openForRead(path: string, flags = 0): number | undefined {
+  const fd = symbols().open(cstr(path), O_RDONLY_CLOEXEC | flags, 0);
   if (fd >= 0) return fd;
   const e = errnoName();
   if (e === "ENOENT" || e === "ENOTDIR") return undefined;
@@ -141,7 +142,6 @@ export function readSmallFile(path: string, maxBytes: number): Uint8Array | unde
   }
 }
 
-const O_DIRECTORY = 0o200000;
 /** linux_dirent64: d_ino (8), d_off (8), d_reclen (2), d_type (1), then the NUL-terminated name. */
 const DIRENT_RECLEN = 16;
 const DIRENT_NAME = 19;
@@ -154,12 +154,8 @@ const DOT = 0x2e;
  * Deno.readDir takes an async op per batch, and refuses /proc/self without --allow-all.
  */
 function forEachDirEntry(path: string, fn: (name: Uint8Array) => void): boolean {
-  const fd = symbols().open(cstr(path), O_RDONLY_CLOEXEC | O_DIRECTORY, 0);
-  if (fd < 0) {
-    const e = errnoName();
-    if (e === "ENOENT" || e === "ENOTDIR") return false;
-    throw new Error(`open ${path}: ${e}`);
-  }
+  const fd = openForRead(path, O_DIRECTORY);
+  if (fd === undefined) return false;
   const buf = scratch();
   const view = new DataView(buf.buffer);
   try {
