@@ -6,11 +6,8 @@
  * V8 flags and malloc arenas), on the same node at the same time. What the daemon takes beyond
  * this is its own; what this takes is the platform the design binds it to.
  *
- * Run as a script, it is that server: `list_floor.ts SOCKET ITEMS_JSON`.
+ * The server itself is list_floor_server.ts.
  */
-import { Logger } from "../src/log.ts";
-import { loadSchema } from "../src/cri/schema.ts";
-import { CriServer } from "../src/cri/server.ts";
 import { type Child, spawnChild, waitFor } from "../conformance/process.ts";
 import { buildListClient, goList } from "./go_list.ts";
 import { type ProcMem, readMem } from "./procfs.ts";
@@ -24,12 +21,24 @@ export interface ListItems {
   containers: Record<string, unknown>[];
 }
 
-/** bin/crio's V8 flags and malloc arena default, read from the script so they cannot drift. */
-export function daemonRuntimeFlags(script: string): { v8: string; mallocArenas: string } {
-  const v8 = script.match(/^v8=\((--v8-flags=\S+)\)$/m)?.[1];
+/**
+ * bin/crio's Deno runtime flags (V8's, the code cache's) and malloc arena default, read from the
+ * script so they cannot drift.
+ */
+export function daemonRuntimeFlags(script: string): { flags: string[]; mallocArenas: string } {
+  const flags = script.match(/^runtime=\(([^)]+)\)$/m)?.[1];
   const arenas = script.match(/MALLOC_ARENA_MAX:-(\d+)/)?.[1];
-  if (!v8 || !arenas) throw new Error("bin/crio: its v8=(...) flags or MALLOC_ARENA_MAX not found");
-  return { v8, mallocArenas: arenas };
+  if (!flags || !arenas) {
+    throw new Error("bin/crio: its runtime=(...) flags or MALLOC_ARENA_MAX not found");
+  }
+  return { flags: flags.split(/\s+/), mallocArenas: arenas };
+}
+
+/** bin/bundle's `deno bundle` flags, read from the script so the floor is built as the daemon. */
+export function bundleFlags(script: string): string[] {
+  const flags = script.match(/^\s*flags=\(([^)]+)\)$/m)?.[1];
+  if (!flags) throw new Error("bin/bundle: its flags=(...) not found");
+  return flags.split(/\s+/);
 }
 
 export interface ListFloor {
@@ -45,6 +54,21 @@ export async function startListFloor(dir: string, items: ListItems): Promise<Lis
   const socket = `${dir}/floor.sock`;
   await Deno.writeTextFile(`${dir}/floor-items.json`, JSON.stringify(items));
   const flags = daemonRuntimeFlags(await Deno.readTextFile(`${REPO}/bin/crio`));
+  // Bundled as bin/bundle bundles the daemon, so both run one minified file.
+  const built = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "bundle",
+      ...bundleFlags(await Deno.readTextFile(`${REPO}/bin/bundle`)),
+      `${REPO}/bench/list_floor_server.ts`,
+      "-o",
+      `${dir}/floor.js`,
+    ],
+    cwd: REPO,
+    stdout: "null",
+  }).output();
+  if (!built.success) {
+    throw new Error(`deno bundle of the List floor: ${new TextDecoder().decode(built.stderr)}`);
+  }
   const child: Child = spawnChild(Deno.execPath(), {
     args: [
       "run",
@@ -56,12 +80,12 @@ export async function startListFloor(dir: string, items: ListItems): Promise<Lis
       "--allow-env",
       "--allow-sys",
       "--allow-ffi",
-      flags.v8,
-      `${REPO}/bench/list_floor.ts`,
+      ...flags.flags,
+      `${dir}/floor.js`,
       socket,
       `${dir}/floor-items.json`,
     ],
-    env: { MALLOC_ARENA_MAX: flags.mallocArenas },
+    env: { MALLOC_ARENA_MAX: flags.mallocArenas, CRIO_CACHE_DIR: `${REPO}/.cache` },
     cwd: REPO,
     logFile: `${dir}/floor.log`,
   });
@@ -115,34 +139,4 @@ export async function measureListFloor(
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
-}
-
-async function serve(socket: string, itemsFile: string): Promise<void> {
-  const items = JSON.parse(await Deno.readTextFile(itemsFile)) as ListItems;
-  // Frozen like the daemon's views, so the encoder reuses item bytes as it does for the daemon.
-  const pods = items.pods.map((p) => Object.freeze(p));
-  const containers = items.containers.map((c) => Object.freeze(c));
-  const server = new CriServer({
-    socket,
-    schema: loadSchema(),
-    handlers: {
-      RuntimeService: {
-        ListPodSandbox: () => Promise.resolve({ items: [...pods] }),
-        ListContainers: () => Promise.resolve({ containers: [...containers] }),
-      },
-      ImageService: {},
-    },
-    log: new Logger({ sink: { write() {} } }),
-    maxRecvBytes: 16 << 20,
-    maxSendBytes: 16 << 20,
-  });
-  await server.listen();
-  const stop = () => server.close().then(() => Deno.exit(0));
-  Deno.addSignalListener("SIGTERM", stop);
-}
-
-if (import.meta.main) {
-  const [socket, itemsFile] = Deno.args;
-  if (!socket || !itemsFile) throw new Error("usage: list_floor.ts SOCKET ITEMS_JSON");
-  await serve(socket, itemsFile);
 }

@@ -1,13 +1,21 @@
 import { assert, assertEquals, assertThrows } from "../src/testing/asserts.ts";
 import { buildListClient, goList } from "./go_list.ts";
-import { daemonRuntimeFlags, startListFloor } from "./list_floor.ts";
+import { bundleFlags, daemonRuntimeFlags, startListFloor } from "./list_floor.ts";
 
-Deno.test("daemonRuntimeFlags reads bin/crio's V8 flags and malloc arenas", async () => {
+Deno.test("daemonRuntimeFlags reads bin/crio's runtime flags and malloc arenas", async () => {
   const script = await Deno.readTextFile(new URL("../bin/crio", import.meta.url));
   const flags = daemonRuntimeFlags(script);
-  assert(flags.v8.startsWith("--v8-flags=") && flags.v8.includes("--max-semi-space-size="));
+  assert(flags.flags.includes("--no-code-cache"), flags.flags.join(" "));
+  assert(flags.flags.some((f) => f.startsWith("--v8-flags=") && f.includes("--max-semi-space")));
   assertEquals(flags.mallocArenas, "2");
   assertThrows(() => daemonRuntimeFlags("exec deno run main.ts"), Error, "bin/crio");
+});
+
+Deno.test("bundleFlags reads bin/bundle's deno bundle flags", async () => {
+  const script = await Deno.readTextFile(new URL("../bin/bundle", import.meta.url));
+  const flags = bundleFlags(script);
+  assert(flags.includes("--minify") && flags.includes("--platform=deno"), flags.join(" "));
+  assertThrows(() => bundleFlags("deno bundle main.ts"), Error, "bin/bundle");
 });
 
 Deno.test({

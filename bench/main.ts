@@ -11,6 +11,7 @@ import { splitNotes } from "./derive.ts";
 import { describeMachine } from "./machine.ts";
 import { newestProfile, profileMarkdown, summarizeProfile, type Window } from "./profile.ts";
 import { uptimeSeconds } from "./procfs.ts";
+import { resolveProfile } from "./source_map.ts";
 import { type BenchResult, renderReport, type Row } from "./report.ts";
 import { type Bench, withBench } from "./setup.ts";
 import { burst } from "./workloads/burst.ts";
@@ -90,9 +91,11 @@ async function runWorkloads(
 async function keepProfile(o: { profDir: string; outDir: string; windows: Window[] }) {
   const path = await newestProfile(o.profDir);
   if (!path) return undefined;
-  const raw = await Deno.readFile(path);
+  // The daemon runs minified (bin/bundle): frames are put back to their sources before the
+  // profile is kept and read.
+  const profile = await resolveProfile(JSON.parse(await Deno.readTextFile(path)));
+  const raw = new TextEncoder().encode(JSON.stringify(profile));
   await Deno.writeFile(`${o.outDir}/crio-deno.cpuprofile.gz`, gzipSync(raw));
-  const profile = JSON.parse(new TextDecoder().decode(raw));
   // Everything before the first workload: module loading, schema, start-up, warm-up calls.
   const first = o.windows[0]?.start ?? profile.endTime / 1e6;
   const windows = [{ name: "start-up", start: profile.startTime / 1e6, end: first }, ...o.windows];

@@ -222,6 +222,9 @@ main() {
   say "schema: deno task schema"
   deno task schema </dev/null
   cache_deno_deps
+  # The daemon runs from a minified bundle (bin/bundle); building it here fetches esbuild once, so
+  # the daemon's first start needs no registry.
+  say "bundle: $(bash bin/bundle </dev/null)"
   build_cri_tools
   link_cni_plugins
   fetch_harness_busybox

@@ -29,9 +29,16 @@ export interface NetnsDialer {
 
 const DIAL_TIMEOUT_MS = 10_000;
 
+// Run from the sources, the worker is the .ts beside this module; run from bin/bundle's single
+// file, it is a bundle of its own beside that one.
+const WORKER = new URL(
+  import.meta.url.endsWith(".js") ? "./netns_dial_worker.js" : "./netns_dial_worker.ts",
+  import.meta.url,
+);
+
 export const workerDialer: NetnsDialer = {
   async dial(req) {
-    const worker = new Worker(new URL("./netns_dial_worker.ts", import.meta.url), {
+    const worker = new Worker(WORKER, {
       type: "module",
     });
     try {
