@@ -19,7 +19,7 @@ import { busyboxRootfs } from "../conformance/images/rootfs.ts";
 import { type TarEntry, writeTar } from "../conformance/images/tar_writer.ts";
 
 /** Bump when a spec below changes, so stale cached blobs are not pushed. */
-const CACHE_VERSION = "v1";
+const CACHE_VERSION = "v2";
 
 export type ImageKey = "small" | "medium" | "large" | "busybox" | "pause";
 

@@ -53,6 +53,7 @@ export class SourceMapIndex {
   readonly #sources: string[];
   readonly #names: string[];
   readonly #code: string[];
+  readonly #byMinified: Map<string, Set<string>>;
 
   /**
    * mapUrl resolves the map's relative `sources`; code is the generated file, which tells which
@@ -81,13 +82,37 @@ export class SourceMapIndex {
       }
       this.#lines.push(segs);
     }
+    this.#byMinified = this.#collectNames();
+  }
+
+  /**
+   * Minified identifier → the original names its named segments carry. A class's constructor
+   * frame has the class's name, which is nowhere near the constructor; top-level minified names
+   * are unique in the bundle, so one original name for it is that name.
+   */
+  #collectNames(): Map<string, Set<string>> {
+    const out = new Map<string, Set<string>>();
+    this.#lines.forEach((segs, line) => {
+      const text = this.#code[line] ?? "";
+      for (const s of segs) {
+        if (s[4] < 0) continue;
+        const id = /^[\w$]+/.exec(text.slice(s[0], s[0] + 64))?.[0];
+        const name = this.#names[s[4]];
+        if (!id || !name) continue;
+        const set = out.get(id) ?? new Set();
+        set.add(name);
+        out.set(id, set);
+      }
+    });
+    return out;
   }
 
   /**
    * The original position of a 0-based generated line and column: the last segment at or before
-   * it. A function's frame points at its start (`function`, `async`, a method's name), and V8
-   * names it by its minified name; the original name is that of the first of the next few named
-   * segments whose generated text is that minified name (a parameter's segment is not).
+   * it. A function's frame points at its start (`function`, `async`, a method's name, an arrow's
+   * parameters after `name=`), and V8 names it by its minified name; the original name is that of
+   * the first named segment near the start whose generated text is that minified name (a
+   * parameter's segment is not).
    */
   lookup(line: number, column: number, minified = ""): Original | undefined {
     const segs = this.#lines[line];
@@ -101,9 +126,10 @@ export class SourceMapIndex {
       else hi = mid - 1;
     }
     const at = segs[lo]!;
+    const unique = this.#byMinified.get(minified);
     const text = this.#code[line] ?? "";
     const named = minified
-      ? segs.slice(lo, lo + 4).find((s) =>
+      ? segs.slice(Math.max(0, lo - 3), lo + 4).find((s) =>
         s[4] >= 0 && text.startsWith(minified, s[0]) &&
         !/[\w$]/.test(text[s[0] + minified.length] ?? "")
       )
@@ -112,7 +138,7 @@ export class SourceMapIndex {
       url: this.#sources[at[1]] ?? "",
       line: at[2],
       column: at[3],
-      name: named ? this.#names[named[4]] : undefined,
+      name: named ? this.#names[named[4]] : unique?.size === 1 ? [...unique][0] : undefined,
     };
   }
 }

@@ -74,3 +74,34 @@ Deno.test({
     }
   },
 });
+
+Deno.test("SourceMapIndex names an arrow function by the binding before it", () => {
+  // Generated: `const q=(b)=>b` from `const readAll = (value) =>` on line 1 of y.ts.
+  const map = {
+    version: 3,
+    sources: ["y.ts"],
+    names: ["readAll", "value"],
+    mappings: "AAAA,MAAMA,EAAU,CAAEC",
+  };
+  const idx = new SourceMapIndex(map, { mapUrl: "file:///b/main.js.map", code: "const q=(b)=>b" });
+  assertEquals(idx.lookup(0, 8, "q")?.name, "readAll");
+  assertEquals(idx.lookup(0, 8, "b")?.name, "value");
+});
+
+Deno.test("SourceMapIndex names a constructor by its class's unique minified name", () => {
+  // Generated: `class K{constructor(b){}}` from `class NewFile {` / `  constructor(path) {`.
+  const map = {
+    version: 3,
+    sources: ["z.ts"],
+    names: ["NewFile", "path"],
+    mappings: "AAAA,MAAMA,EACJ,YAAYC",
+  };
+  const code = "class K{constructor(b){}}";
+  const idx = new SourceMapIndex(map, { mapUrl: "file:///b/main.js.map", code });
+  assertEquals(idx.lookup(0, 8, "K"), {
+    url: "file:///b/z.ts",
+    line: 1,
+    column: 2,
+    name: "NewFile",
+  });
+});

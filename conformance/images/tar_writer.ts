@@ -56,7 +56,18 @@ export function normalizePath(path: string): string {
 /** Serializes entries in the given order, followed by the two zero blocks that end an archive. */
 export function writeTar(entries: readonly TarEntry[]): Uint8Array<ArrayBuffer> {
   const parts: Uint8Array[] = [];
-  for (const entry of entries) parts.push(...encodeEntry(entry));
+  // A hard link's header describes the inode it shares, so it carries its target's mode, as GNU
+  // tar writes it: containerd applies a link's mode to that inode, and a 0644 link made every
+  // busybox applet (and busybox) unexecutable in its containers.
+  const modes = new Map<string, number>();
+  for (const entry of entries) {
+    const mode = entry.type === "hardlink" && entry.mode === undefined
+      ? modes.get(normalizePath(entry.target))
+      : undefined;
+    const e = mode === undefined ? entry : { ...entry, mode };
+    if (e.type === "file") modes.set(normalizePath(e.path), e.mode ?? DEFAULT_MODE.file);
+    parts.push(...encodeEntry(e));
+  }
   parts.push(new Uint8Array(BLOCK * 2));
   return concat(parts);
 }

@@ -106,3 +106,15 @@ Deno.test("paths are normalized and unsafe ones rejected", () => {
   assertThrows(() => normalizePath("a\0b"));
   assertThrows(() => writeTar([{ type: "symlink", path: "s", target: "" }]));
 });
+
+Deno.test("a hard link's header carries its target's mode, as GNU tar writes it", async () => {
+  const tar = writeTar([
+    { type: "file", path: "bin/busybox", mode: 0o755, data: "binary" },
+    { type: "hardlink", path: "bin/sleep", target: "bin/busybox" },
+    { type: "hardlink", path: "bin/odd", target: "bin/busybox", mode: 0o700 },
+  ]);
+  const lines = (await run(["-tvf", "-"], tar)).trimEnd().split("\n");
+  const mode = (name: string) => lines.find((l) => l.includes(` ${name}`))?.split(" ")[0];
+  assertEquals(mode("bin/sleep link to"), "hrwxr-xr-x");
+  assertEquals(mode("bin/odd link to"), "hrwx------");
+});
