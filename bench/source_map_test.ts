@@ -11,16 +11,18 @@ Deno.test("decodeVlq reads signed base64 VLQ fields, across continuation digits"
   assertThrows(() => decodeVlq("A!"), Error, "'!'");
 });
 
+/** An index over one source file's map of one generated line. */
+function oneLine(o: { source: string; names: string[]; mappings: string; code: string }) {
+  const map = { version: 3, sources: [o.source], names: o.names, mappings: o.mappings };
+  return new SourceMapIndex(map, { mapUrl: "file:///b/main.js.map", code: o.code });
+}
+
 Deno.test("SourceMapIndex names a frame only by the segment that holds its minified name", () => {
   // Generated: `function a(b){return b}` from `function square(value) {` on line 3 of x.ts.
-  const map = {
-    version: 3,
-    sources: ["x.ts"],
+  const idx = oneLine({
+    source: "x.ts",
     names: ["square", "value"],
     mappings: "AAEA,SAASA,EAAOC",
-  };
-  const idx = new SourceMapIndex(map, {
-    mapUrl: "file:///b/main.js.map",
     code: "function a(b){return b}",
   });
   assertEquals(idx.lookup(0, 0, "a"), {
@@ -77,27 +79,24 @@ Deno.test({
 
 Deno.test("SourceMapIndex names an arrow function by the binding before it", () => {
   // Generated: `const q=(b)=>b` from `const readAll = (value) =>` on line 1 of y.ts.
-  const map = {
-    version: 3,
-    sources: ["y.ts"],
+  const idx = oneLine({
+    source: "y.ts",
     names: ["readAll", "value"],
     mappings: "AAAA,MAAMA,EAAU,CAAEC",
-  };
-  const idx = new SourceMapIndex(map, { mapUrl: "file:///b/main.js.map", code: "const q=(b)=>b" });
+    code: "const q=(b)=>b",
+  });
   assertEquals(idx.lookup(0, 8, "q")?.name, "readAll");
   assertEquals(idx.lookup(0, 8, "b")?.name, "value");
 });
 
 Deno.test("SourceMapIndex names a constructor by its class's unique minified name", () => {
   // Generated: `class K{constructor(b){}}` from `class NewFile {` / `  constructor(path) {`.
-  const map = {
-    version: 3,
-    sources: ["z.ts"],
+  const idx = oneLine({
+    source: "z.ts",
     names: ["NewFile", "path"],
     mappings: "AAAA,MAAMA,EACJ,YAAYC",
-  };
-  const code = "class K{constructor(b){}}";
-  const idx = new SourceMapIndex(map, { mapUrl: "file:///b/main.js.map", code });
+    code: "class K{constructor(b){}}",
+  });
   assertEquals(idx.lookup(0, 8, "K"), {
     url: "file:///b/z.ts",
     line: 1,
