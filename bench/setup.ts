@@ -2,7 +2,8 @@
  * Starts what a run needs and takes it all down again: the local registry (bench images,
  * busybox, pause), this daemon and containerd, each on its own socket, root and CNI network.
  * Teardown removes every pod left, stops each process by PID, unmounts anything either daemon
- * left under its temp dir, deletes the dirs and the bridges, and reports mounts that leaked.
+ * left under its temp dir and the network namespaces containerd left in /run/netns, deletes the
+ * dirs and the bridges, and reports mounts that leaked.
  */
 import { registriesConf } from "../conformance/images/critest_images.ts";
 import { mountTargets } from "../conformance/leaks.ts";
@@ -50,6 +51,22 @@ async function drain(t: Target): Promise<number> {
   return items.length;
 }
 
+/**
+ * containerd 1.6 pins its pods' network namespaces in /run/netns as `cni-<uuid>` (not
+ * configurable). A pod whose RemovePodSandbox failed leaves its pin mounted there after the run;
+ * those that appeared since `before` are unmounted and removed.
+ */
+async function removeNewNetns(before: Set<string>): Promise<string[]> {
+  const left = [...await mountTargets()].filter((m) =>
+    /^(\/var)?\/run\/netns\/cni-[0-9a-f-]+$/.test(m) && !before.has(m)
+  );
+  for (const m of left) {
+    await new Deno.Command("umount", { args: [m], stderr: "null" }).output();
+    await Deno.remove(m).catch(() => {});
+  }
+  return left;
+}
+
 async function unmountUnder(dir: string): Promise<string[]> {
   const left = [...await mountTargets()].filter((m) => m.startsWith(`${dir}/`));
   left.sort((a, b) => b.length - a.length);
@@ -95,6 +112,13 @@ export async function withBench<T>(o: SetUpOptions, fn: (b: Bench) => Promise<T>
     });
     undo.push(() => Deno.copyFile(`${crioDir}/crio.log`, `${o.scratch}/crio.log`).catch(() => {}));
     undo.push(() => crio.stop());
+    const mountsBefore = await mountTargets();
+    undo.push(async () => {
+      const left = await removeNewNetns(mountsBefore);
+      if (left.length) {
+        problems.push(`containerd left ${left.length} netns pin(s), removed: ${left.join(", ")}`);
+      }
+    });
     const ctd = await startContainerd(ctdDir, {
       registryHost: registry.host,
       mirroredHosts: MIRRORED_HOSTS,
