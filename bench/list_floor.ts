@@ -10,7 +10,7 @@
  */
 import { type Child, spawnChild, waitFor } from "../conformance/process.ts";
 import { buildListClient, goList } from "./go_list.ts";
-import { type ProcMem, readMem } from "./procfs.ts";
+import { FRESH_SETTLE_MS, type ProcMem, readMem } from "./procfs.ts";
 import { rt, type Target } from "./target.ts";
 import { KiB_PER_MiB, type Samples, type WorkloadContext } from "./workloads/common.ts";
 
@@ -98,8 +98,8 @@ export async function startListFloor(dir: string, items: ListItems): Promise<Lis
         exited: child.status,
       },
     );
-    // As the daemon's fresh figure: settled after start-up, before any call.
-    await new Promise((r) => setTimeout(r, 2000));
+    // As the daemons' fresh figures: settled after start-up, before any call.
+    await new Promise((r) => setTimeout(r, FRESH_SETTLE_MS));
     const fresh = (await readMem([child.pid])).get(child.pid);
     if (!fresh) throw new Error(`the List floor server (pid ${child.pid}) has no /proc status`);
     return { socket, pid: child.pid, fresh, stop: () => child.stop() };

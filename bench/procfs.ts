@@ -5,6 +5,12 @@
 
 const decoder = new TextDecoder();
 
+/**
+ * How long a process is left alone before its "fresh" memory is read, daemons and the List floor
+ * alike: start-up's garbage and its collection settle, so no runtime is caught mid-way.
+ */
+export const FRESH_SETTLE_MS = 2000;
+
 export interface ProcStat {
   pid: number;
   ppid: number;

@@ -18,7 +18,7 @@ import {
   MIRRORED_HOSTS,
   pushBenchImage,
 } from "./images.ts";
-import { type ProcMem, readMem } from "./procfs.ts";
+import { FRESH_SETTLE_MS, type ProcMem, readMem } from "./procfs.ts";
 import { img, makeTarget, probeContainers, rt, type Target } from "./target.ts";
 
 export interface Bench {
@@ -154,7 +154,10 @@ export async function withBench<T>(o: SetUpOptions, fn: (b: Bench) => Promise<T>
   }
 }
 
-/** Warms both up: first call, containerd's sandbox image, fresh RSS, the container probe. */
+/**
+ * Warms both up (first call, containerd's sandbox image, the container probe), then reads each
+ * one's fresh RSS once it has settled, as the List floor's is read.
+ */
 async function ready(
   targets: Target[],
   o: { images: BuiltBenchImage[]; problems: string[] },
@@ -164,6 +167,7 @@ async function ready(
     await rt(t, "Version", {});
     if (t.name === "containerd") await img(t, "PullImage", { image: { image: ref("pause") } });
     await probeContainers(t);
+    await new Promise((r) => setTimeout(r, FRESH_SETTLE_MS));
     const mem = (await readMem([t.pid])).get(t.pid);
     if (mem) idleMem[t.name] = mem;
   }
