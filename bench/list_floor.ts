@@ -2,13 +2,15 @@
  * The floor under this daemon's List calls and its idle RSS: the daemon's own gRPC server
  * (CriServer: grpc-js on Deno's node:http2, protobufjs, the CRI schema, the same encoder) with
  * nothing behind it, answering ListPodSandbox and ListContainers with the very items the daemon
- * just answered. It runs in its own process, started like bin/crio starts the daemon (the same
- * V8 flags and malloc arenas), on the same node at the same time. What the daemon takes beyond
+ * just answered. It runs in its own process, bundled and started like bin/crio runs the daemon
+ * (the same runtime flags and malloc arenas), on the same node at the same time. What the daemon takes beyond
  * this is its own; what this takes is the platform the design binds it to.
  *
  * The server itself is list_floor_server.ts.
  */
 import { type Child, spawnChild, waitFor } from "../conformance/process.ts";
+import { loadSchema } from "../src/cri/schema.ts";
+import { CriTestClient } from "../src/testing/cri_client.ts";
 import { buildListClient, goList } from "./go_list.ts";
 import { FRESH_SETTLE_MS, type ProcMem, readMem } from "./procfs.ts";
 import { rt, type Target } from "./target.ts";
@@ -44,7 +46,7 @@ export function bundleFlags(script: string): string[] {
 export interface ListFloor {
   readonly socket: string;
   readonly pid: number;
-  /** The server's memory once it listens, before any call. */
+  /** The server's memory after the daemons' warm-up calls and settle, before any List call. */
   readonly fresh: ProcMem;
   stop(): Promise<void>;
 }
@@ -98,9 +100,21 @@ export async function startListFloor(dir: string, items: ListItems): Promise<Lis
         exited: child.status,
       },
     );
-    // As the daemons' fresh figures: settled after start-up, before any call.
-    await new Promise((r) => setTimeout(r, FRESH_SETTLE_MS));
-    const fresh = (await readMem([child.pid])).get(child.pid);
+    // As the daemons' fresh figures (setup.ts): after the same warm-up calls through the bench's
+    // client, still connected, and the same settle. The floor answers both UNIMPLEMENTED, as the
+    // daemon answers the probe with an error: the first connection and call paths are the
+    // platform's, so they belong in the floor.
+    const client = new CriTestClient(socket, loadSchema());
+    let fresh: ProcMem | undefined;
+    try {
+      for (const method of ["Version", "CreateContainer"]) {
+        await client.call("RuntimeService", method, {}).catch(() => {});
+      }
+      await new Promise((r) => setTimeout(r, FRESH_SETTLE_MS));
+      fresh = (await readMem([child.pid])).get(child.pid);
+    } finally {
+      client.close();
+    }
     if (!fresh) throw new Error(`the List floor server (pid ${child.pid}) has no /proc status`);
     return { socket, pid: child.pid, fresh, stop: () => child.stop() };
   } catch (err) {
