@@ -6,20 +6,26 @@
 import { conmonExec, execFiles, trueProcess } from "../conformance/conmon_exec.ts";
 import { rt, type Target, timed } from "./target.ts";
 
-/** Times `calls` runs of conmon's exec; each run's files live in a dir under `scratch`. */
-export async function timeConmonExec(
+export interface ConmonExecRunner {
+  /** One timed run of conmon's exec, in ms. */
+  once(): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** A runner for t's container; each run's files live in a dir under `scratch`. */
+export async function conmonExecRunner(
   t: Target,
-  o: { containerId: string; calls: number; scratch: string },
-): Promise<number[]> {
+  o: { containerId: string; scratch: string },
+): Promise<ConmonExecRunner> {
   const res = await rt(t, "ContainerStatus", { containerId: o.containerId, verbose: true });
   const spec = trueProcess(
     JSON.parse((res.info as Record<string, string>).info).runtimeSpec.process,
   );
   const dir = await Deno.makeTempDir({ dir: o.scratch, prefix: "conmon-exec-" });
-  const ms: number[] = [];
-  try {
-    for (let i = 0; i < o.calls; i++) {
-      const files = execFiles(dir, `e${i}`);
+  let n = 0;
+  return {
+    async once() {
+      const files = execFiles(dir, `e${n++}`);
       await Deno.writeTextFile(files.processFile, spec);
       const [took] = await timed(() =>
         conmonExec({
@@ -29,10 +35,8 @@ export async function timeConmonExec(
           files,
         })
       );
-      ms.push(took);
-    }
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-  return ms;
+      return took;
+    },
+    close: () => Deno.remove(dir, { recursive: true }),
+  };
 }

@@ -6,7 +6,6 @@
  * each under the other's load.
  */
 import type { RuntimeName } from "../report.ts";
-import { timeConmonExec } from "../conmon_exec.ts";
 import { buildListClient, goList } from "../go_list.ts";
 import { measureListFloor } from "../list_floor.ts";
 import { readMem, sumKiB } from "../procfs.ts";
@@ -24,6 +23,7 @@ import {
   timed,
 } from "../target.ts";
 import { KiB_PER_MiB, row, Samples, type WorkloadContext, type WorkloadResult } from "./common.ts";
+import { execRounds } from "./exec_rounds.ts";
 
 const WIDTH = 10;
 const CALLS = 200;
@@ -59,12 +59,9 @@ async function startPods(t: Target, o: { ctx: WorkloadContext; s: Samples }): Pr
   return pods;
 }
 
-async function repeatCall(
-  t: Target,
-  o: { s: Samples; metric: string; method: string; req?: Record<string, unknown> },
-): Promise<void> {
+async function repeatCall(t: Target, o: { s: Samples; metric: string; method: string }) {
   for (let i = 0; i < CALLS; i++) {
-    const [ms] = await timed(() => rt(t, o.method, o.req ?? {}));
+    const [ms] = await timed(() => rt(t, o.method, {}));
     o.s.add(o.metric, t.name, ms);
   }
 }
@@ -89,28 +86,6 @@ async function repeatList(
   }
   for (const ms of res.arrivedMs) o.s.add(o.method, t.name, ms);
   for (const ms of res.ms) o.s.add(`${o.method} decoded`, t.name, ms);
-}
-
-/**
- * The floor under ExecSync: the same `true` through the OCI runtime's own `exec`, run by the bench
- * itself (no daemon, no monitor). ExecSync minus this is what the daemon and its monitor add.
- */
-async function directExec(t: Target, o: { s: Samples; containerId: string }): Promise<void> {
-  const { binary, root } = t.ociRuntime;
-  for (let i = 0; i < DIRECT_CALLS; i++) {
-    const [ms, out] = await timed(() =>
-      new Deno.Command(binary, {
-        args: ["--root", root, "exec", o.containerId, "true"],
-        stdout: "null",
-        stderr: "piped",
-      }).output()
-    );
-    if (!out.success) {
-      const why = new TextDecoder().decode(out.stderr).trim();
-      throw new Error(`${binary} exec in ${t.name}'s container ${o.containerId}: ${why}`);
-    }
-    o.s.add("runtime exec", t.name, ms);
-  }
 }
 
 async function memory(t: Target, o: { s: Samples; label: string; perContainer?: number }) {
@@ -165,21 +140,7 @@ async function burstOne(t: Target, o: { ctx: WorkloadContext; s: Samples }): Pro
     if (t.name === "crio-deno") await measureListFloor(t, { ctx, s, calls: CALLS });
     // What any unary call costs through the same client: ExecSync's share that is not exec.
     await repeatCall(t, { s, metric: "Version", method: "Version" });
-    await repeatCall(t, {
-      s,
-      metric: "ExecSync",
-      method: "ExecSync",
-      req: { containerId: ids[0], cmd: ["true"], timeout: 10 },
-    });
-    await directExec(t, { s, containerId: ids[0] });
-    if (t.name === "crio-deno") {
-      const ms = await timeConmonExec(t, {
-        containerId: ids[0],
-        calls: DIRECT_CALLS,
-        scratch: ctx.scratch,
-      });
-      for (const m of ms) s.add("conmon exec", t.name, m);
-    }
+    await execRounds(t, { ctx, s, containerId: ids[0], calls: CALLS, floorCalls: DIRECT_CALLS });
   } finally {
     const [ms] = await timed(() =>
       inBatches(pods, { width: WIDTH, fn: (p) => stopRemovePod(t, p.id) })
@@ -218,6 +179,7 @@ const CONTAINER_METRICS = [
   "ExecSync",
   "runtime exec",
   "conmon exec",
+  "exec share",
   "rss per container",
   "rss node containers",
 ];
@@ -251,10 +213,9 @@ function burstRows(ctx: WorkloadContext, s: Samples) {
       "d",
       `the same \`true\` by \`conmon -e --sync\` and the runtime ×${DIRECT_CALLS}`,
       "conmon exec",
-      {
-        unit: "ms",
-      },
+      { unit: "ms" },
     ),
+    r("d", "ExecSync minus the conmon exec right after it (paired)", "exec share", { unit: "ms" }),
     r("e", `ListPodSandbox ×${CALLS}, ${n} pods`, "ListPodSandbox", {
       unit: "ms",
       target: "p99 ≤ 5 ms",
@@ -323,8 +284,10 @@ function burstNotes(ctx: WorkloadContext): string[] {
     "and this daemon's conmon processes (one per container).",
     "d: ExecSync's floor, part by part: the OCI runtime's exec alone, then `conmon -e --sync` " +
     "running it with this daemon's arguments (containerd has no such monitor; its shim runs the " +
-    "exec itself). ExecSync minus the conmon row and minus Version (the bench's grpc-js client " +
-    "and the gRPC transport, which every call pays) is this daemon's own share.",
+    `exec itself), one of each after every ${CALLS / DIRECT_CALLS}th ExecSync, so all three ` +
+    "rows see the node at the same time. The paired row (each ExecSync minus the conmon exec " +
+    "right after it) minus Version (the bench's grpc-js client and the gRPC transport, which " +
+    "every call pays) is this daemon's own share.",
     "e: List calls are made by bench/cri_list, a Go gRPC client like the kubelet's; pods and " +
     "containers carry the labels and annotations the kubelet sets. Each call is timed until its " +
     "answer has arrived (the target rows) and again once the client has decoded it (what the " +
