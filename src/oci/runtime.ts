@@ -74,6 +74,12 @@ export class OciRuntime {
   readonly #o: OciRuntimeOptions;
   readonly #host: OciHost;
   readonly #stream: StreamHost;
+  /**
+   * Each exec'd container's process, from its config.json: written once at create and never
+   * changed, while ExecSync (the kubelet's exec probes) read and parsed it, seccomp profile and
+   * all, on every call (~0.5 ms). Filled on a container's first exec, dropped at create and delete.
+   */
+  readonly #processes = new Map<string, { bundle: string; process: OciProcess }>();
 
   constructor(options: OciRuntimeOptions) {
     this.#o = options;
@@ -109,6 +115,7 @@ export class OciRuntime {
 
   /** Writes the bundle and starts conmon, which runs `runtime create`. */
   async create(req: CreateRequest): Promise<StartedConmon> {
+    this.#processes.delete(req.id);
     const h = this.#host;
     const f = bundleFiles(req.bundle);
     await h.mkdir(req.bundle, 0o700);
@@ -184,6 +191,7 @@ export class OciRuntime {
 
   /** Idempotent: deleting a container the runtime does not know succeeds. */
   async delete(id: string): Promise<void> {
+    this.#processes.delete(id);
     const r = await this.#runtime(["delete", "--force", id]);
     if (!r.ok && !MISSING.test(r.stderr)) {
       throw new InternalError(`${this.#o.name} delete ${id}: ${r.stderr}`);
@@ -288,7 +296,7 @@ export class OciRuntime {
     options: { bundle: string; cmd: string[]; timeoutSeconds: number; process?: OciProcess },
   ): Promise<ExecSyncResult> {
     if (!options.cmd.length) throw new FailedPreconditionError("exec: the command is empty");
-    const base = options.process ?? (await this.#bundleSpec(options.bundle)).process;
+    const base = options.process ?? (await this.#containerProcess(id, options.bundle));
     const stem = `${options.bundle}/exec-${crypto.randomUUID().slice(0, 8)}`;
     const files = {
       processFile: `${stem}.json`,
@@ -320,7 +328,7 @@ export class OciRuntime {
     options: { bundle: string; cmd: string[]; io: StreamIO; process?: OciProcess },
   ): Promise<{ exitCode: number }> {
     if (!options.cmd.length) throw new FailedPreconditionError("exec: the command is empty");
-    const base = options.process ?? (await this.#bundleSpec(options.bundle)).process;
+    const base = options.process ?? (await this.#containerProcess(id, options.bundle));
     return await runExecStream(this.#host, this.#stream, {
       conmonPath: this.#o.conmonPath,
       conmonEnv: this.#conmonEnv(),
@@ -356,6 +364,14 @@ export class OciRuntime {
       const i = e.indexOf("=");
       return [e.slice(0, i), e.slice(i + 1)];
     }));
+  }
+
+  async #containerProcess(id: string, bundle: string): Promise<OciProcess> {
+    const known = this.#processes.get(id);
+    if (known?.bundle === bundle) return known.process;
+    const process = (await this.#bundleSpec(bundle)).process;
+    this.#processes.set(id, { bundle, process });
+    return process;
   }
 
   async #bundleSpec(bundle: string): Promise<OciSpec> {

@@ -315,3 +315,35 @@ Deno.test("exitRecord: none while running, none for a partial file, else the cod
   const mtime = h.files.get("/run/exits/c1")!.mtime;
   assertEquals(await r.exitRecord("c1"), { exitCode: 3, finishedAt: mtime, source: "exit-file" });
 });
+
+Deno.test("execSync() reads a container's process once; delete forgets it", async () => {
+  const h = new FakeHost();
+  const spec = (v: string) => JSON.stringify({ process: { args: ["x"], env: [v], cwd: "/" } });
+  h.write(`${B}/config.json`, spec("A=first"));
+  const reads: string[] = [];
+  const read = h.readFile.bind(h);
+  h.readFile = (p, max) => (p.endsWith("config.json") && reads.push(p), read(p, max));
+  const envs: string[] = [];
+  h.onSpawn = (_cmd, args) => ({
+    code: 0,
+    effect: () => {
+      const at = (flag: string) => args[args.indexOf(flag) + 1];
+      const file = h.files.get(at("--exec-process-spec"))!.data;
+      envs.push(JSON.parse(new TextDecoder().decode(file)).env[0]);
+      h.write(at("-p"), "321");
+      h.write(at("-l"), "");
+    },
+  });
+  const rt = runtime(h);
+  const exec = () => rt.execSync("c1", { bundle: B, cmd: ["true"], timeoutSeconds: 5 });
+  await exec();
+  // config.json never changes after create; the second exec does not read it again.
+  h.write(`${B}/config.json`, spec("A=second"));
+  await exec();
+  assertEquals(reads.length, 1, "config.json read once for two execs");
+  // Deleted, the id may come back (a retried create): its process is read again.
+  await rt.delete("c1");
+  await exec();
+  assertEquals(reads.length, 2);
+  assertEquals(envs, ["A=first", "A=first", "A=second"]);
+});
