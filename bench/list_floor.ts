@@ -3,8 +3,8 @@
  * (CriServer: grpc-js on Deno's node:http2, protobufjs, the CRI schema, the same encoder) with
  * nothing behind it, answering ListPodSandbox and ListContainers with the very items the daemon
  * just answered. It runs in its own process, bundled and started like bin/crio runs the daemon
- * (the same runtime flags and malloc arenas), on the same node at the same time. What the daemon takes beyond
- * this is its own; what this takes is the platform the design binds it to.
+ * (the same runtime flags and malloc arenas), on the same node at the same time. What the daemon
+ * takes beyond this is its own; what this takes is the platform the design binds it to.
  *
  * The server itself is list_floor_server.ts.
  */

@@ -143,7 +143,7 @@ export class SourceMapIndex {
   }
 }
 
-/** The map written beside a bundled file (`x.js` → `x.js.map`), or undefined when there is none. */
+/** The map written beside a bundled file (`x.js` → `x.js.map`); undefined when there is none. */
 export async function mapBeside(url: string): Promise<SourceMapIndex | undefined> {
   if (!url.startsWith("file://") || !url.endsWith(".js")) return undefined;
   const mapUrl = `${url}.map`;
