@@ -1,8 +1,9 @@
 /**
  * Drives one OCI runtime handler (runc or crun) through conmon: create (bundle + conmon), start,
  * state, kill, stop (stop signal, then SIGKILL with backoff, bounded), delete, exec-sync, exit
- * files and log reopening. Stateless: everything it needs is in the bundle, the exits directory
- * and the runtime's own root, so a restarted daemon picks containers up where they are.
+ * files and log reopening. Stateless but for a memo of exec'd containers' processes
+ * (container_processes.ts): everything it needs is in the bundle, the exits directory and the
+ * runtime's own root, so a restarted daemon picks containers up where they are.
  */
 import { FailedPreconditionError, InternalError, UnavailableError } from "../errors.ts";
 import type { Logger } from "../log.ts";
@@ -13,6 +14,7 @@ import { denoHost, type OciHost } from "./host.ts";
 import { denoStreamHost, type StreamHost } from "./stream_host.ts";
 import { joinConmonSocket, type StreamIO } from "./stream_io.ts";
 import type { OciProcess, OciSpec } from "./spec/types.ts";
+import { ContainerProcesses } from "./container_processes.ts";
 
 export interface OciRuntimeOptions {
   /** Handler name ("runc", "crun"), for messages. */
@@ -74,17 +76,13 @@ export class OciRuntime {
   readonly #o: OciRuntimeOptions;
   readonly #host: OciHost;
   readonly #stream: StreamHost;
-  /**
-   * Each exec'd container's process, from its config.json: written once at create and never
-   * changed, while ExecSync (the kubelet's exec probes) read and parsed it, seccomp profile and
-   * all, on every call (~0.5 ms). Filled on a container's first exec, dropped at create and delete.
-   */
-  readonly #processes = new Map<string, { bundle: string; process: OciProcess }>();
+  readonly #processes: ContainerProcesses;
 
   constructor(options: OciRuntimeOptions) {
     this.#o = options;
     this.#host = options.host ?? denoHost;
     this.#stream = options.streamHost ?? denoStreamHost;
+    this.#processes = new ContainerProcesses(this.#host);
   }
 
   get name(): string {
@@ -115,7 +113,7 @@ export class OciRuntime {
 
   /** Writes the bundle and starts conmon, which runs `runtime create`. */
   async create(req: CreateRequest): Promise<StartedConmon> {
-    this.#processes.delete(req.id);
+    this.#processes.forget(req.id);
     const h = this.#host;
     const f = bundleFiles(req.bundle);
     await h.mkdir(req.bundle, 0o700);
@@ -191,7 +189,7 @@ export class OciRuntime {
 
   /** Idempotent: deleting a container the runtime does not know succeeds. */
   async delete(id: string): Promise<void> {
-    this.#processes.delete(id);
+    this.#processes.forget(id);
     const r = await this.#runtime(["delete", "--force", id]);
     if (!r.ok && !MISSING.test(r.stderr)) {
       throw new InternalError(`${this.#o.name} delete ${id}: ${r.stderr}`);
@@ -296,7 +294,7 @@ export class OciRuntime {
     options: { bundle: string; cmd: string[]; timeoutSeconds: number; process?: OciProcess },
   ): Promise<ExecSyncResult> {
     if (!options.cmd.length) throw new FailedPreconditionError("exec: the command is empty");
-    const base = options.process ?? (await this.#containerProcess(id, options.bundle));
+    const base = options.process ?? (await this.#processes.get(id, options.bundle));
     const stem = `${options.bundle}/exec-${crypto.randomUUID().slice(0, 8)}`;
     const files = {
       processFile: `${stem}.json`,
@@ -328,7 +326,7 @@ export class OciRuntime {
     options: { bundle: string; cmd: string[]; io: StreamIO; process?: OciProcess },
   ): Promise<{ exitCode: number }> {
     if (!options.cmd.length) throw new FailedPreconditionError("exec: the command is empty");
-    const base = options.process ?? (await this.#containerProcess(id, options.bundle));
+    const base = options.process ?? (await this.#processes.get(id, options.bundle));
     return await runExecStream(this.#host, this.#stream, {
       conmonPath: this.#o.conmonPath,
       conmonEnv: this.#conmonEnv(),
@@ -364,20 +362,6 @@ export class OciRuntime {
       const i = e.indexOf("=");
       return [e.slice(0, i), e.slice(i + 1)];
     }));
-  }
-
-  async #containerProcess(id: string, bundle: string): Promise<OciProcess> {
-    const known = this.#processes.get(id);
-    if (known?.bundle === bundle) return known.process;
-    const process = (await this.#bundleSpec(bundle)).process;
-    this.#processes.set(id, { bundle, process });
-    return process;
-  }
-
-  async #bundleSpec(bundle: string): Promise<OciSpec> {
-    const bytes = await this.#host.readFile(bundleFiles(bundle).config, 16 << 20);
-    if (!bytes) throw new FailedPreconditionError(`bundle ${bundle} has no config.json`);
-    return JSON.parse(decoder.decode(bytes)) as OciSpec;
   }
 
   /**
