@@ -13,7 +13,8 @@
  * The directory is new and only this extractor writes into it, so what it holds is known without
  * asking the file system: a map of every path made so far and its kind answers "does it exist",
  * "is the parent a real directory" and "is the link target here" with no lstat, and the calls
- * are synchronous (each a short syscall), which is what makes many small files cheap.
+ * are synchronous (each a short syscall) but a file's open, which is what makes many small files
+ * cheap.
  */
 import { InvalidArgumentError } from "../errors.ts";
 import {
@@ -143,7 +144,7 @@ export class LayerExtractor {
 
   /** Data, owner, mode, xattrs and times, all through the one fd opened here. */
   async #writeFile(abs: string, e: TarEntry): Promise<void> {
-    const f = new NewFile(abs, 0o600);
+    const f = await NewFile.create(abs, 0o600);
     try {
       for await (const chunk of e.body()) {
         f.writeAll(chunk);
