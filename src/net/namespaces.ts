@@ -15,10 +15,9 @@
  * so each pin dir is made a private bind mount of itself first, as `ip netns` does.
  */
 import type { HostRunner } from "../util/host_runner.ts";
-import { runChecked } from "../util/host_runner.ts";
 import { errorMessage, InvalidArgumentError } from "../errors.ts";
 import { hostMountPoints, type MountPoints } from "../util/mountinfo.ts";
-import { hostMounter, type Mounter } from "../util/libc_io.ts";
+import { type BindMounter, hostMounter, type Mounter } from "../util/libc_io.ts";
 
 export type NsKind = "net" | "ipc" | "uts";
 export const NS_KINDS: readonly NsKind[] = ["net", "ipc", "uts"];
@@ -33,13 +32,11 @@ export interface PinRequest {
 
 export interface NamespaceBinaries {
   unshare: string;
-  mount: string;
   sh: string;
 }
 
 export const DEFAULT_BINARIES: NamespaceBinaries = {
   unshare: "/usr/bin/unshare",
-  mount: "/usr/bin/mount",
   sh: "/bin/sh",
 };
 
@@ -53,8 +50,8 @@ export interface NamespaceManagerOptions {
   binaries?: NamespaceBinaries;
   /** Current mount points; a seam for tests. */
   mountPoints?: MountPoints;
-  /** umount(2); a seam for tests. */
-  mounter?: Mounter;
+  /** mount(2) and umount2(2); a seam for tests. */
+  mounter?: Pick<Mounter, "unmount"> & BindMounter;
 }
 
 export class NamespaceManager {
@@ -86,12 +83,12 @@ export class NamespaceManager {
     const real = await Deno.realPath(`${this.#dir}/netns`);
     this.#dir = real.slice(0, real.lastIndexOf("/"));
     const mounted = await this.#mountpoints();
+    // mount(2) rather than mount(8): six processes fewer at every start.
+    const mounter = this.#o.mounter ?? hostMounter;
     for (const kind of NS_KINDS) {
       const dir = `${this.#dir}/${kind}ns`;
-      if (!mounted.has(dir)) {
-        await runChecked(this.#o.runner, this.#bin.mount, { args: ["--bind", dir, dir] });
-      }
-      await runChecked(this.#o.runner, this.#bin.mount, { args: ["--make-private", dir] });
+      if (!mounted.has(dir)) mounter.bindMount(dir, dir);
+      mounter.makePrivate(dir);
     }
   }
 

@@ -1,11 +1,11 @@
 /**
  * A fake host for sandbox unit tests: records every command, keeps a mount table that mount(8),
- * unshare and the Mounter seam (mount(2)/umount2(2)) change as the real ones would, answers CNI plugins with a result, and fails
- * any command whose text matches a pattern (failure injection).
+ * unshare and the Mounter seam (mount(2)/umount2(2)) change as the real ones would, answers CNI
+ * plugins with a result, and fails any command whose text matches a pattern (failure injection).
  */
 import type { HostRunner, RunOptions, RunResult } from "../util/host_runner.ts";
 import type { CniFs } from "../net/cni_config.ts";
-import type { Mounter } from "../util/libc_io.ts";
+import type { BindMounter, Mounter } from "../util/libc_io.ts";
 
 export interface FakeCall {
   cmd: string;
@@ -24,7 +24,7 @@ export class FakeHost {
   readonly runner: HostRunner = { run: (cmd, o) => Promise.resolve(this.#run(cmd, o ?? {})) };
   readonly mountPoints = () => Promise.resolve(new Set(this.mounts));
   /** mount(2)/umount(2) on the same table, recorded as "syscall:mount"/"syscall:umount" calls. */
-  readonly mounter: Mounter = {
+  readonly mounter: Mounter & BindMounter = {
     unmount: (path) => {
       this.#syscall("syscall:umount", [path]);
       return this.mounts.delete(path);
@@ -32,6 +32,14 @@ export class FakeHost {
     mountFs: (target, o) => {
       this.#syscall("syscall:mount", ["-t", o.type, o.data ?? "", o.source ?? o.type, target]);
       this.mounts.add(target);
+    },
+    bindMount: (source, target) => {
+      this.#syscall("syscall:mount", ["--bind", source, target]);
+      this.mounts.add(target);
+    },
+    makePrivate: (target) => {
+      this.#syscall("syscall:mount", ["--make-private", target]);
+      if (!this.mounts.has(target)) throw new Error(`make ${target} a private mount: EINVAL`);
     },
   };
 

@@ -262,6 +262,21 @@ export function mountFs(
   if (rc !== 0) throw new Error(`mount ${options.type} on ${target}: ${errnoName()}`);
 }
 
+const MS_BIND = 0x1000;
+const MS_PRIVATE = 0x40000;
+
+/** A bind mount of source on target (mount --bind). */
+export function bindMount(source: string, target: string): void {
+  const rc = symbols().mount(cstr(source), cstr(target), cstr(""), BigInt(MS_BIND), cstr(""));
+  if (rc !== 0) throw new Error(`bind mount ${source} on ${target}: ${errnoName()}`);
+}
+
+/** Makes the mount at target private: nothing mounted under it propagates (mount --make-private). */
+export function makePrivate(target: string): void {
+  const rc = symbols().mount(cstr("none"), cstr(target), cstr(""), BigInt(MS_PRIVATE), cstr(""));
+  if (rc !== 0) throw new Error(`make ${target} a private mount: ${errnoName()}`);
+}
+
 /** The mount calls the sandbox code makes, as a seam: unit tests pass a fake mount table. */
 export interface Mounter {
   unmount(path: string, options?: { detach?: boolean }): boolean;
@@ -271,7 +286,13 @@ export interface Mounter {
   ): void;
 }
 
-export const hostMounter: Mounter = { unmount, mountFs };
+/** The calls that make a dir a private mount of itself (the namespace pin dirs). */
+export interface BindMounter {
+  bindMount(source: string, target: string): void;
+  makePrivate(target: string): void;
+}
+
+export const hostMounter: Mounter & BindMounter = { unmount, mountFs, bindMount, makePrivate };
 
 /** Linux signal numbers (x86_64 and aarch64 agree on these). */
 const SIGNALS: Record<string, number> = {
