@@ -65,6 +65,7 @@ async function runWorkloads(
     pullReps: args.pullReps,
     burstFirst: args.burstFirst,
     idleMem: o.bench.idleMem,
+    profiledMem: o.bench.profiledMem,
     log: say,
   };
   for (const t of ctx.targets) {

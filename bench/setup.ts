@@ -24,8 +24,10 @@ import { img, makeTarget, probeContainers, rt, type Target } from "./target.ts";
 export interface Bench {
   targets: Target[];
   images: BuiltBenchImage[];
-  /** Each daemon's memory right after start-up and warm-up calls. */
+  /** Each daemon's memory right after start-up and warm-up calls, not profiled. */
   idleMem: Record<string, ProcMem>;
+  /** This daemon's, read the same way on the run that --cpu-prof profiles. */
+  profiledMem?: ProcMem;
   /** Problems found while tearing down (leaked mounts, stuck pods). */
   problems: string[];
 }
@@ -104,6 +106,11 @@ export async function withBench<T>(o: SetUpOptions, fn: (b: Bench) => Promise<T>
     }
     undo.push(() => removeBridge(NETWORKS["crio-deno"]), () => removeBridge(NETWORKS.containerd));
 
+    // The CPU profiler's buffers and code map are not the daemon's: its fresh memory is read
+    // on a first start without the profiler, on the same root, before the profiled one.
+    const unprofiled = o.cpuProfDir
+      ? await freshUnprofiled(crioDir, { runtime: o.runtime, registriesConf: conf })
+      : undefined;
     const crio = await startCrio(crioDir, {
       network: NETWORKS["crio-deno"],
       runtime: o.runtime,
@@ -144,13 +151,33 @@ export async function withBench<T>(o: SetUpOptions, fn: (b: Bench) => Promise<T>
         t.client.close();
       }
     });
-    return await fn(await ready(targets, { images, problems }));
+    const bench = await ready(targets, { images, problems });
+    if (unprofiled) {
+      bench.profiledMem = bench.idleMem[crio.name];
+      bench.idleMem[crio.name] = unprofiled;
+    }
+    return await fn(bench);
   } finally {
     for (const u of undo.reverse()) {
       await u().catch((err) =>
         problems.push(`teardown: ${err instanceof Error ? err.message : err}`)
       );
     }
+  }
+}
+
+/** This daemon started and warmed up as ready() does, its fresh memory read, then stopped. */
+async function freshUnprofiled(
+  dir: string,
+  o: { runtime: string; registriesConf: string },
+): Promise<ProcMem | undefined> {
+  const crio = await startCrio(dir, { network: NETWORKS["crio-deno"], ...o });
+  const t = makeTarget(crio);
+  try {
+    return (await ready([t], { images: [], problems: [] })).idleMem[crio.name];
+  } finally {
+    t.client.close();
+    await crio.stop();
   }
 }
 

@@ -22,8 +22,10 @@ export interface WorkloadContext {
   pullReps: number;
   /** The runtime whose burst (c, d, e, f) runs first; the other runs on the node it leaves. */
   burstFirst: RuntimeName;
-  /** Fresh-start memory per runtime, taken right after start-up. */
+  /** Fresh-start memory per runtime, taken right after start-up (this daemon not profiled). */
   idleMem: Partial<Record<RuntimeName, ProcMem>>;
+  /** This daemon's fresh-start memory on the run --cpu-prof profiles, which later rows read. */
+  profiledMem?: ProcMem;
   log(line: string): void;
 }
 
