@@ -6,7 +6,7 @@ function rssKiB(): number {
   return Deno.memoryUsage().rss / 1024;
 }
 
-Deno.test("releaseFreeMemory() hands memory freed inside glibc's heap back to the kernel", () => {
+Deno.test("releaseFreeMemory() hands memory freed inside glibc's heap back to the kernel", async () => {
   const libc = Deno.dlopen(
     libcPath(),
     {
@@ -25,7 +25,7 @@ Deno.test("releaseFreeMemory() hands memory freed inside glibc's heap back to th
     });
     for (const p of blocks.slice(0, -1)) libc.symbols.free(p);
     const before = rssKiB();
-    assert(releaseFreeMemory(), "malloc_trim released something");
+    assert(await releaseFreeMemory(), "malloc_trim released something");
     const after = rssKiB();
     libc.symbols.free(blocks.at(-1)!);
     assert(before - after > 64 << 10, `RSS ${before} -> ${after} KiB: less than 64 MiB released`);
