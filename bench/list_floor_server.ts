@@ -4,7 +4,7 @@
  * `list_floor_server.ts SOCKET ITEMS_JSON`; list_floor.ts runs it bundled, as the daemon runs.
  * It also makes one call into libc through Deno's FFI, as the daemon does from its first second
  * (the design's scoped --allow-ffi: Deno refuses /proc to a scoped --allow-read): the first
- * dlopen and call touch ~2.3 MiB of Deno's binary, which is the platform's, not the daemon's.
+ * dlopen and call touch ~2 MiB of Deno's binary, which is the platform's, not the daemon's.
  */
 import { Logger } from "../src/log.ts";
 import { loadSchema } from "../src/cri/schema.ts";
