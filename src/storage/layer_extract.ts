@@ -13,8 +13,8 @@
  * The directory is new and only this extractor writes into it, so what it holds is known without
  * asking the file system: a map of every path made so far and its kind answers "does it exist",
  * "is the parent a real directory" and "is the link target here" with no lstat, and the calls
- * are synchronous (each a short syscall) but a file's open, which is what makes many small files
- * cheap.
+ * are synchronous (each a short syscall; a file's open may go to a pool thread), which is what
+ * makes many small files cheap.
  */
 import { InvalidArgumentError } from "../errors.ts";
 import {

@@ -2,14 +2,15 @@
  * The few libc calls layer extraction needs and Deno does not offer: lchown, utimensat without
  * following symlinks, lsetxattr and mknod, and the fd-based calls that write a layer's regular
  * files (open with O_EXCL|O_NOFOLLOW, write, fchown, fchmod, fsetxattr, futimens): one path
- * lookup per file and one trip to a pool thread (the open), where Deno's async file ops take one
- * per call and made extraction of a many-file layer 4x slower than GNU tar. Through FFI rather
- * than a helper binary: no process per entry, nothing extra to build or ship, and the permission
- * is scoped to libc's path. Every call is on a path whose parents were checked (no symlinks) and
- * never follows a final symlink.
+ * lookup per file and at most one trip to a pool thread (the open, on a disk where it is slow),
+ * where Deno's async file ops take one per call and made extraction of a many-file layer 4x
+ * slower than GNU tar. Through FFI rather than a helper binary: no process per entry, nothing
+ * extra to build or ship, and the permission is scoped to libc's path. Every call is on a path
+ * whose parents were checked (no symlinks) and never follows a final symlink.
  */
 
 import { cstr, errnoName, lazyLibrary, libcPath, systemLibPath } from "../util/libc_io.ts";
+import { OpenPlacement } from "./open_placement.ts";
 
 export { libcPath, systemLibPath };
 
@@ -137,6 +138,9 @@ const O_EXCL = 0o200;
 const O_NOFOLLOW = Deno.build.arch === "aarch64" ? 0o100000 : 0o400000;
 const O_CLOEXEC = 0o2000000;
 
+/** Where layer extraction's opens run, learnt from their cost on this disk. */
+const layerOpens = new OpenPlacement();
+
 /**
  * A new regular file opened for writing, written and given its metadata through its fd, so a
  * name swapped after the open cannot redirect a later call. O_EXCL fails on anything already
@@ -153,16 +157,24 @@ export class NewFile {
   }
 
   /**
-   * The open runs on a pool thread: creating an inode is most of a many-file layer's time (ext4
-   * scans the block group's recently deleted inodes for each), and meanwhile the JS thread
-   * decompresses and the other layers' opens run on the other cores. 6,000 files in 4
-   * directories right after a removal: 2.2-3.2 s against 3.4-4.8 s for blocking opens.
+   * Opened on the JS thread or on a pool thread, whichever the disk's recent opens favour
+   * (open_placement.ts).
    */
-  static async create(path: string, mode: number): Promise<NewFile> {
+  static async create(
+    path: string,
+    mode: number,
+    o: { placement?: OpenPlacement } = {},
+  ): Promise<NewFile> {
     const flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
-    let fd = await symbols().openOnPool(cstr(path), flags, mode & 0o7777);
-    // errno is the pool thread's: a failed open is made again here, where it can be read.
-    if (fd < 0) fd = symbols().open(cstr(path), flags, mode & 0o7777);
+    const placement = o.placement ?? layerOpens;
+    let fd = -1;
+    if (placement.usePool()) fd = await symbols().openOnPool(cstr(path), flags, mode & 0o7777);
+    // In place, or again after a failure on the pool: errno is per thread, and is read here.
+    if (fd < 0) {
+      const start = performance.now();
+      fd = symbols().open(cstr(path), flags, mode & 0o7777);
+      if (fd >= 0) placement.measured((performance.now() - start) * 1000);
+    }
     if (fd < 0) throw new Error(`open ${path}: ${errnoName()}`);
     return new NewFile(fd, path);
   }

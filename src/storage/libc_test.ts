@@ -11,28 +11,41 @@ try { lchown("/nonexistent/dir/x", 0, 0); } catch (e) { Deno.stdout.writeSync(ne
   assertEquals(r.stdout, "Error: lchown /nonexistent/dir/x: ENOENT", r.stderr);
 });
 
-Deno.test("NewFile.create opens on a pool thread and still names the failure's errno", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
-    const r = await runScoped(
-      `import { NewFile } from "{{repo}}src/storage/libc.ts";
-const f = await NewFile.create("${dir}/a", 0o640);
+for (const where of ["in place", "on a pool thread"]) {
+  Deno.test(`NewFile.create opens ${where} and names a failure's errno`, async () => {
+    const dir = await Deno.makeTempDir();
+    // A placement that has measured a dear open, and never probes again: every open is pooled.
+    const placement = where === "in place"
+      ? "undefined"
+      : "new OpenPlacement({ poolAboveUs: 100, probeEvery: Infinity, weight: 1 })";
+    try {
+      const r = await runScoped(
+        `import { NewFile } from "{{repo}}src/storage/libc.ts";
+import { OpenPlacement } from "{{repo}}src/storage/open_placement.ts";
+const placement = ${placement};
+placement?.measured(1000);
+const f = await NewFile.create("${dir}/a", 0o640, { placement });
 f.writeAll(new TextEncoder().encode("data"));
 f.close();
-try { await NewFile.create("${dir}/a", 0o640); } catch (e) { console.log(String(e)); }
-try { await NewFile.create("${dir}/none/b", 0o640); } catch (e) { console.log(String(e)); }`,
-      [`--allow-ffi=${libcPath()}`],
-    );
-    assertEquals(r.stdout.trim().split("\n"), [
-      `Error: open ${dir}/a: EEXIST`,
-      `Error: open ${dir}/none/b: ENOENT`,
-    ], r.stderr);
-    assertEquals(await Deno.readTextFile(`${dir}/a`), "data");
-    assertEquals((await Deno.stat(`${dir}/a`)).mode! & 0o777, 0o640 & ~umask());
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+for (const p of ["${dir}/a", "${dir}/none/b"]) {
+  try { await NewFile.create(p, 0o640, { placement }); } catch (e) { console.log(String(e)); }
+}
+console.log(placement ? placement.averageUs : "default");`,
+        [`--allow-ffi=${libcPath()}`],
+      );
+      assertEquals(r.stdout.trim().split("\n"), [
+        `Error: open ${dir}/a: EEXIST`,
+        `Error: open ${dir}/none/b: ENOENT`,
+        // Pooled opens are not measured, nor are failed ones.
+        where === "in place" ? "default" : "1000",
+      ], r.stderr);
+      assertEquals(await Deno.readTextFile(`${dir}/a`), "data");
+      assertEquals((await Deno.stat(`${dir}/a`)).mode! & 0o777, 0o640 & ~umask());
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+}
 
 function umask(): number {
   const old = Deno.umask(0);
