@@ -12,6 +12,7 @@ import { atomicWrite } from "../util/atomic_write.ts";
 import { markCloseOnExec } from "../storage/libc.ts";
 import { readKernelFile, readSmallFile, signalProcess } from "../util/libc_io.ts";
 import { afterHelperExit } from "../util/memory.ts";
+import { unlinkFile, writeNewFile } from "../util/scratch_files.ts";
 
 export interface RunResult {
   code: number;
@@ -211,12 +212,12 @@ export const denoHost: OciHost = {
   // Pidfiles and exit files are polled: small reads go through libc, without a thrown NotFound.
   readFile: async (path, maxBytes) =>
     maxBytes <= SMALL_READ ? readSmallFile(path, maxBytes) : await readBounded(path, maxBytes),
-  writeFile: (path, data, options) =>
-    options?.scratch
-      ? Deno.writeTextFile(path, data, { createNew: true, mode: 0o600 })
-      : atomicWrite(path, data),
+  writeFile: async (path, data, options) =>
+    options?.scratch ? writeNewFile(path, data) : await atomicWrite(path, data),
   mkdir: (path, mode) => Deno.mkdir(path, { recursive: true, mode: mode ?? 0o755 }),
   async remove(path, options = {}) {
+    // A file goes with one unlink(2) here; a directory is left to Deno.
+    if (!options.recursive && unlinkFile(path)) return;
     try {
       await Deno.remove(path, { recursive: options.recursive ?? false });
     } catch (err) {

@@ -65,6 +65,7 @@ const ERRNO_NAMES: Record<number, string> = {
   16: "EBUSY",
   17: "EEXIST",
   20: "ENOTDIR",
+  21: "EISDIR",
   22: "EINVAL",
   28: "ENOSPC",
   61: "ENODATA",

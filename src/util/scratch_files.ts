@@ -1,0 +1,61 @@
+/**
+ * Small scratch files written and removed on the JS thread through libc. ExecSync writes a
+ * process spec and removes four files on every call, and each of Deno's file ops is a trip
+ * through its thread pool: timing marks put them at 0.23 ms (the write) and 0.46 ms (the four
+ * removes) of the ~2.7 ms the daemon adds to an ExecSync. The calls here are a few µs each.
+ */
+import { cstr, errnoName, lazyLibrary, libcPath } from "./libc_io.ts";
+
+const symbols = lazyLibrary(
+  libcPath,
+  {
+    open: { parameters: ["buffer", "i32", "u32"], result: "i32" },
+    write: { parameters: ["i32", "buffer", "usize"], result: "isize" },
+    close: { parameters: ["i32"], result: "i32" },
+    unlink: { parameters: ["buffer"], result: "i32" },
+  } as const,
+);
+
+const O_WRONLY = 0o1;
+const O_CREAT = 0o100;
+const O_EXCL = 0o200;
+const O_NOFOLLOW = Deno.build.arch === "aarch64" ? 0o100000 : 0o400000;
+const O_CLOEXEC = 0o2000000;
+
+/**
+ * Writes text to a new file, mode 0600. O_EXCL: nothing that is already there (a symlink
+ * included) is followed or overwritten.
+ */
+export function writeNewFile(path: string, text: string): void {
+  const fd = symbols().open(
+    cstr(path),
+    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+    0o600,
+  );
+  if (fd < 0) throw new Error(`open ${path}: ${errnoName()}`);
+  try {
+    let buf = new TextEncoder().encode(text);
+    while (buf.length > 0) {
+      const n = Number(symbols().write(fd, buf, BigInt(buf.length)));
+      if (n < 0) {
+        if (errnoName() === "EINTR") continue;
+        throw new Error(`write ${path}: ${errnoName()}`);
+      }
+      buf = buf.subarray(n);
+    }
+  } finally {
+    symbols().close(fd);
+  }
+}
+
+/**
+ * Removes a file (never follows a symlink: unlink(2) removes the link). true when it is gone or
+ * was never there; false for what unlink cannot remove (a directory), left to the caller.
+ */
+export function unlinkFile(path: string): boolean {
+  if (symbols().unlink(cstr(path)) === 0) return true;
+  const e = errnoName();
+  if (e === "ENOENT") return true;
+  if (e === "EISDIR" || e === "EPERM") return false;
+  throw new Error(`unlink ${path}: ${e}`);
+}
