@@ -10,6 +10,7 @@
  */
 
 import { cstr, errnoName, lazyLibrary, libcPath, systemLibPath } from "../util/libc_io.ts";
+import { NEW_FILE_FLAGS, writeFully } from "../util/scratch_files.ts";
 import { OpenPlacement } from "./open_placement.ts";
 
 export { libcPath, systemLibPath };
@@ -29,7 +30,6 @@ const SYMBOLS = {
     result: "i32",
     nonblocking: true,
   },
-  write: { parameters: ["i32", "buffer", "usize"], result: "isize" },
   close: { parameters: ["i32"], result: "i32" },
   fchown: { parameters: ["i32", "u32", "u32"], result: "i32" },
   fchmod: { parameters: ["i32", "u32"], result: "i32" },
@@ -131,13 +131,6 @@ export function mknod(
   check(symbols().mknod(cstr(path), options.type | (options.mode & 0o7777), dev), "mknod", path);
 }
 
-const O_WRONLY = 0o1;
-const O_CREAT = 0o100;
-const O_EXCL = 0o200;
-/** The one flag here whose value differs between the two architectures Debian ships us on. */
-const O_NOFOLLOW = Deno.build.arch === "aarch64" ? 0o100000 : 0o400000;
-const O_CLOEXEC = 0o2000000;
-
 /** Where layer extraction's opens run, learnt from their cost on this disk. */
 const layerOpens = new OpenPlacement();
 
@@ -165,7 +158,7 @@ export class NewFile {
     mode: number,
     o: { placement?: OpenPlacement } = {},
   ): Promise<NewFile> {
-    const flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+    const flags = NEW_FILE_FLAGS;
     const placement = o.placement ?? layerOpens;
     let fd = -1;
     if (placement.usePool()) fd = await symbols().openOnPool(cstr(path), flags, mode & 0o7777);
@@ -180,16 +173,7 @@ export class NewFile {
   }
 
   writeAll(data: Uint8Array<ArrayBufferLike>): void {
-    // A view of a growable or shared buffer cannot be handed to FFI: copy it.
-    let buf = data.buffer instanceof ArrayBuffer ? data as Uint8Array<ArrayBuffer> : data.slice();
-    while (buf.length > 0) {
-      const n = Number(symbols().write(this.#fd, buf, BigInt(buf.length)));
-      if (n < 0) {
-        if (errnoName() === "EINTR") continue;
-        throw new Error(`write ${this.#path}: ${errnoName()}`);
-      }
-      buf = buf.subarray(n);
-    }
+    writeFully(this.#fd, data, this.#path);
   }
 
   /** Owner first (chown clears setuid), then mode. */

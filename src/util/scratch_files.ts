@@ -2,7 +2,9 @@
  * Small scratch files written and removed on the JS thread through libc. ExecSync writes a
  * process spec and removes four files on every call, and each of Deno's file ops is a trip
  * through its thread pool: timing marks put them at 0.23 ms (the write) and 0.46 ms (the four
- * removes) of the ~2.7 ms the daemon adds to an ExecSync. The calls here are a few µs each.
+ * removes) of the ~2.7 ms the daemon adds to an ExecSync. The calls here are a few µs each. Layer
+ * extraction's new files (src/storage/libc.ts) are opened with the same flags and written with
+ * the same loop.
  */
 import { cstr, errnoName, lazyLibrary, libcPath } from "./libc_io.ts";
 
@@ -16,33 +18,35 @@ const symbols = lazyLibrary(
   } as const,
 );
 
-const O_WRONLY = 0o1;
-const O_CREAT = 0o100;
-const O_EXCL = 0o200;
+/** The one flag here whose value differs between the two architectures Debian ships us on. */
 const O_NOFOLLOW = Deno.build.arch === "aarch64" ? 0o100000 : 0o400000;
-const O_CLOEXEC = 0o2000000;
 
 /**
- * Writes text to a new file, mode 0600. O_EXCL: nothing that is already there (a symlink
- * included) is followed or overwritten.
+ * open(2) flags for a new file written through its fd: write-only, created, O_EXCL (nothing that
+ * is already there, a symlink included, is followed or overwritten), not inherited by helpers.
  */
+export const NEW_FILE_FLAGS = 0o1 | 0o100 | 0o200 | O_NOFOLLOW | 0o2000000;
+
+/** Writes all of data to fd (path names it in errors). */
+export function writeFully(fd: number, data: Uint8Array<ArrayBufferLike>, path: string): void {
+  // A view of a growable or shared buffer cannot be handed to FFI: copy it.
+  let buf = data.buffer instanceof ArrayBuffer ? data as Uint8Array<ArrayBuffer> : data.slice();
+  while (buf.length > 0) {
+    const n = Number(symbols().write(fd, buf, BigInt(buf.length)));
+    if (n < 0) {
+      if (errnoName() === "EINTR") continue;
+      throw new Error(`write ${path}: ${errnoName()}`);
+    }
+    buf = buf.subarray(n);
+  }
+}
+
+/** Writes text to a new file (NEW_FILE_FLAGS), mode 0600. */
 export function writeNewFile(path: string, text: string): void {
-  const fd = symbols().open(
-    cstr(path),
-    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-    0o600,
-  );
+  const fd = symbols().open(cstr(path), NEW_FILE_FLAGS, 0o600);
   if (fd < 0) throw new Error(`open ${path}: ${errnoName()}`);
   try {
-    let buf = new TextEncoder().encode(text);
-    while (buf.length > 0) {
-      const n = Number(symbols().write(fd, buf, BigInt(buf.length)));
-      if (n < 0) {
-        if (errnoName() === "EINTR") continue;
-        throw new Error(`write ${path}: ${errnoName()}`);
-      }
-      buf = buf.subarray(n);
-    }
+    writeFully(fd, new TextEncoder().encode(text), path);
   } finally {
     symbols().close(fd);
   }
