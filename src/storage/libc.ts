@@ -158,14 +158,14 @@ export class NewFile {
     mode: number,
     o: { placement?: OpenPlacement } = {},
   ): Promise<NewFile> {
-    const flags = NEW_FILE_FLAGS;
     const placement = o.placement ?? layerOpens;
+    const perm = mode & 0o7777;
     let fd = -1;
-    if (placement.usePool()) fd = await symbols().openOnPool(cstr(path), flags, mode & 0o7777);
+    if (placement.usePool()) fd = await symbols().openOnPool(cstr(path), NEW_FILE_FLAGS, perm);
     // In place, or again after a failure on the pool: errno is per thread, and is read here.
     if (fd < 0) {
       const start = performance.now();
-      fd = symbols().open(cstr(path), flags, mode & 0o7777);
+      fd = symbols().open(cstr(path), NEW_FILE_FLAGS, perm);
       if (fd >= 0) placement.measured((performance.now() - start) * 1000);
     }
     if (fd < 0) throw new Error(`open ${path}: ${errnoName()}`);

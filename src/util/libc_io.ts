@@ -249,18 +249,30 @@ export const MS_NODEV = 0x4;
 export const MS_NOEXEC = 0x8;
 
 /** mount(2) of a file system (tmpfs and the like: no source path to resolve). */
+/** mount(2); 0 or -1 (errno set). */
+function mount(o: { source: string; target: string; type: string; flags: number; data?: string }) {
+  return symbols().mount(
+    cstr(o.source),
+    cstr(o.target),
+    cstr(o.type),
+    BigInt(o.flags),
+    cstr(o.data ?? ""),
+  );
+}
+
 export function mountFs(
   target: string,
   options: { type: string; source?: string; flags?: number; data?: string },
 ): void {
-  const rc = symbols().mount(
-    cstr(options.source ?? options.type),
-    cstr(target),
-    cstr(options.type),
-    BigInt(options.flags ?? 0),
-    cstr(options.data ?? ""),
-  );
-  if (rc !== 0) throw new Error(`mount ${options.type} on ${target}: ${errnoName()}`);
+  const { type, data } = options;
+  const rc = mount({
+    source: options.source ?? type,
+    target,
+    type,
+    flags: options.flags ?? 0,
+    data,
+  });
+  if (rc !== 0) throw new Error(`mount ${type} on ${target}: ${errnoName()}`);
 }
 
 const MS_BIND = 0x1000;
@@ -268,14 +280,16 @@ const MS_PRIVATE = 0x40000;
 
 /** A bind mount of source on target (mount --bind). */
 export function bindMount(source: string, target: string): void {
-  const rc = symbols().mount(cstr(source), cstr(target), cstr(""), BigInt(MS_BIND), cstr(""));
-  if (rc !== 0) throw new Error(`bind mount ${source} on ${target}: ${errnoName()}`);
+  if (mount({ source, target, type: "", flags: MS_BIND }) !== 0) {
+    throw new Error(`bind mount ${source} on ${target}: ${errnoName()}`);
+  }
 }
 
 /** Makes the mount at target private: nothing mounted under it propagates (mount --make-private). */
 export function makePrivate(target: string): void {
-  const rc = symbols().mount(cstr("none"), cstr(target), cstr(""), BigInt(MS_PRIVATE), cstr(""));
-  if (rc !== 0) throw new Error(`make ${target} a private mount: ${errnoName()}`);
+  if (mount({ source: "none", target, type: "", flags: MS_PRIVATE }) !== 0) {
+    throw new Error(`make ${target} a private mount: ${errnoName()}`);
+  }
 }
 
 /** The mount calls the sandbox code makes, as a seam: unit tests pass a fake mount table. */
