@@ -33,13 +33,46 @@ export async function descendants(host: OciHost, pid: number): Promise<number[]>
   return out;
 }
 
-/** SIGKILLs the exec'd process and everything under it. */
-export async function killTree(host: OciHost, pid: number): Promise<void> {
-  // Collected before killing, twice: a killed parent's children move to the container's init,
-  // and a fork during the first pass is caught by the second.
-  for (let pass = 0; pass < 2; pass++) {
-    await host.kill([pid, ...(await descendants(host, pid))], "SIGKILL");
+/** Passes of stopping; a tree still growing after this many is killed as it stands. */
+const MAX_STOP_PASSES = 16;
+
+/** How long conmon gets to reap the killed exec and exit before it is killed too. */
+export const MONITOR_REAP_GRACE_MS = 2000;
+
+/**
+ * SIGKILLs pid's tree. It is stopped first, pass by pass until a pass finds nobody new: a
+ * stopped process cannot fork, so no child is born between a listing and the kill (killed at
+ * once, a parent's late child went to the container's init, out of reach, and lived on).
+ * With `keepRoot`, pid itself is left running: it is the conmon that subreaps the exec, and it
+ * must reap the killed process. Killed or stopped, it would leave a zombie under the host's init,
+ * still listed by `ps` inside the container.
+ */
+export async function killTree(
+  host: OciHost,
+  pid: number,
+  o: { keepRoot?: boolean } = {},
+): Promise<void> {
+  const seen = new Set<number>(o.keepRoot ? [pid] : []);
+  let fresh = o.keepRoot ? await descendants(host, pid) : [pid];
+  for (let pass = 0; fresh.length > 0 && pass < MAX_STOP_PASSES; pass++) {
+    await host.kill(fresh, "SIGSTOP");
+    for (const p of fresh) seen.add(p);
+    fresh = (await descendants(host, pid)).filter((p) => !seen.has(p));
   }
+  if (o.keepRoot) seen.delete(pid);
+  await host.kill([...seen, ...fresh], "SIGKILL");
+}
+
+/** Gives a monitor whose exec was killed time to reap it and exit, then kills it. */
+export async function endMonitor(
+  host: OciHost,
+  monitor: { status: Promise<unknown>; kill(signal: Deno.Signal): void },
+): Promise<void> {
+  const abort = new AbortController();
+  await Promise.race([monitor.status, host.sleep(MONITOR_REAP_GRACE_MS, abort.signal)]);
+  abort.abort();
+  monitor.kill("SIGKILL");
+  await monitor.status;
 }
 
 export interface ExecSyncFiles {
@@ -111,8 +144,7 @@ export async function runExecSync(
   if (first === true) {
     const pid = await readPid(host, f.pidFile);
     if (pid !== undefined) await killTree(host, pid);
-    child.kill("SIGKILL");
-    await child.status;
+    await endMonitor(host, child);
     await early;
     throw new DeadlineExceededError(
       `command timed out after ${options.timeoutSeconds} s in container ${options.containerId}`,
