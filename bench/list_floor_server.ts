@@ -2,14 +2,16 @@
  * The List floor's server (list_floor.ts): the daemon's CriServer with nothing behind it,
  * answering ListPodSandbox and ListContainers with the items in a JSON file.
  * `list_floor_server.ts SOCKET ITEMS_JSON`; list_floor.ts runs it bundled, as the daemon runs.
- * It also makes one call into libc through Deno's FFI, as the daemon does from its first second
- * (the design's scoped --allow-ffi: Deno refuses /proc to a scoped --allow-read): the first
- * dlopen and call touch ~2 MiB of Deno's binary, which is the platform's, not the daemon's.
+ * Once listening it releases its executable's start-up pages, as the daemon does at the end of
+ * its start (src/util/startup_pages.ts). That goes through libc with Deno's FFI, as the daemon's
+ * calls do from its first second (the design's scoped --allow-ffi: Deno refuses /proc to a scoped
+ * --allow-read): the first dlopen and call touch ~2 MiB of Deno's binary, which is the
+ * platform's, not the daemon's.
  */
 import { Logger } from "../src/log.ts";
 import { loadSchema } from "../src/cri/schema.ts";
 import { CriServer } from "../src/cri/server.ts";
-import { libcPath } from "../src/util/libc_io.ts";
+import { dropExecutablePages } from "../src/util/startup_pages.ts";
 import type { ListItems } from "./list_floor.ts";
 
 async function serve(socket: string, itemsFile: string): Promise<void> {
@@ -32,7 +34,7 @@ async function serve(socket: string, itemsFile: string): Promise<void> {
     maxSendBytes: 16 << 20,
   });
   await server.listen();
-  Deno.dlopen(libcPath(), { getpid: { parameters: [], result: "i32" } }).symbols.getpid();
+  dropExecutablePages();
   const stop = () => server.close().then(() => Deno.exit(0));
   Deno.addSignalListener("SIGTERM", stop);
 }
