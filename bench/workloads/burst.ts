@@ -313,15 +313,19 @@ function burstNotes(ctx: WorkloadContext): string[] {
     "kubelet sees; decoding is the client's CPU). The bench's grpc-js client alone has a p99 of " +
     "8-10 ms against either daemon, so it is not used here.",
     "e/f, bare CriServer: this daemon's own gRPC server (grpc-js on Deno's node:http2, " +
-    "protobufjs, the CRI schema, the same encoder, one FFI call into libc as the daemon makes at " +
-    "start) with nothing behind it, started like bin/crio " +
-    "starts the daemon, answering the items the daemon had just answered, timed by the same Go " +
-    "client on the same node with every container still running (bench/list_floor.ts). It is " +
-    "the floor the design's platform sets: the daemon's time or memory beyond it is its own.",
+    "protobufjs, the CRI schema, the same encoder; once listening it releases the start-up " +
+    "pages of Deno's binary through libc, as the daemon does) with nothing behind it, started " +
+    "like bin/crio starts the daemon, answering the items the daemon had just answered, timed " +
+    "by the same Go client on the same node with every container still running " +
+    "(bench/list_floor.ts). It is the floor the design's platform sets: the daemon's time or " +
+    "memory beyond it is its own.",
     "f, fresh start: this daemon is started once without the profiler, warmed up and read like " +
     "containerd, then stopped; the run that is profiled starts after it on the same root. The " +
     "CPU profiler's buffers and code map (the difference between the two fresh rows, and more " +
-    "as samples pile up) are in every later RSS row of this daemon, so those are upper bounds.",
+    "as samples pile up) are in every later RSS row of this daemon, so those are upper bounds. " +
+    "Once it serves, the daemon drops the pages of Deno's binary that only start-up read " +
+    "(madvise, src/util/startup_pages.ts; they stay in the page cache): its mapped-files row is " +
+    "what it touched since, and the anonymous row is not changed by it.",
     ...(skipped.length
       ? [`container rows skipped for ${skipped.join(", ")}: CreateContainer answers UNIMPLEMENTED.`]
       : []),
