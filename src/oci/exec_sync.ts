@@ -142,8 +142,9 @@ export async function runExecSync(
   const first = await Promise.race([child.status, timer]);
   abort.abort();
   if (first === true) {
-    const pid = await readPid(host, f.pidFile);
-    if (pid !== undefined) await killTree(host, pid);
+    // Everything under conmon: the exec'd process (conmon subreaps it) and what it started, or
+    // the runtime still starting it when no pidfile was written yet.
+    await killTree(host, child.pid, { keepRoot: true });
     await endMonitor(host, child);
     await early;
     throw new DeadlineExceededError(

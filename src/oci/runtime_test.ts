@@ -263,12 +263,8 @@ Deno.test("execSync() fails clearly when the runtime did not start the process",
   );
 });
 
-Deno.test("execSync() kills the whole exec process tree on timeout", async () => {
-  const h = new FakeHost();
-  h.onSpawn = (_cmd, args) => ({ effect: () => h.write(args[args.indexOf("-p") + 1], "500") }); // runs until killed
-  h.procs.set(500, { state: "running", ppid: 4242 });
-  h.procs.set(501, { state: "running", ppid: 500 });
-  h.procs.set(502, { state: "running", ppid: 501 });
+/** A `sleep 99` that outlives its 1 s timeout; the pids that got SIGKILL. */
+async function timedOutExec(h: FakeHost): Promise<Set<number>> {
   await assertRejects(
     () =>
       runtime(h).execSync("c1", {
@@ -279,8 +275,25 @@ Deno.test("execSync() kills the whole exec process tree on timeout", async () =>
       }),
     DeadlineExceededError,
   );
-  const killed = new Set(h.signals.filter(([, s]) => s === "SIGKILL").map(([p]) => p));
+  return new Set(h.signals.filter(([, s]) => s === "SIGKILL").map(([p]) => p));
+}
+
+Deno.test("execSync() kills the whole exec process tree on timeout", async () => {
+  const h = new FakeHost();
+  h.onSpawn = (_cmd, args) => ({ effect: () => h.write(args[args.indexOf("-p") + 1], "500") }); // runs until killed
+  h.procs.set(500, { state: "running", ppid: 4242 });
+  h.procs.set(501, { state: "running", ppid: 500 });
+  h.procs.set(502, { state: "running", ppid: 501 });
+  const killed = await timedOutExec(h);
   for (const pid of [500, 501, 502, 4242]) assert(killed.has(pid), `killed ${pid}`);
+});
+
+Deno.test("execSync() on timeout kills a runtime still starting the exec (no pidfile yet)", async () => {
+  const h = new FakeHost();
+  h.onSpawn = () => ({}); // conmon runs until killed, and its runtime writes no pidfile
+  h.procs.set(600, { state: "running", ppid: 4242 });
+  const killed = await timedOutExec(h);
+  assert(killed.has(600) && killed.has(4242), `killed ${[...killed]}`);
 });
 
 Deno.test("reopenLog() writes to conmon's ctl FIFO and waits for the new file", async () => {
