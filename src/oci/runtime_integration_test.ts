@@ -20,6 +20,7 @@ import {
   readLog,
   RUNTIMES,
   spec,
+  uniqueSleep,
   waitFor,
 } from "../testing/oci_fixture.ts";
 import { gatherHostFacts } from "./host_facts.ts";
@@ -93,14 +94,15 @@ async function execChecks(rt: OciRuntime, id: string, bundle: string): Promise<s
   assertEquals([big.exitCode, big.truncated], [0, true]);
 
   const t1 = performance.now();
+  const secs = uniqueSleep();
   await assertRejects(
-    () => rt.execSync(id, { bundle, cmd: ["sleep", "37"], timeoutSeconds: 1 }),
+    () => rt.execSync(id, { bundle, cmd: ["sleep", secs], timeoutSeconds: 1 }),
     DeadlineExceededError,
   );
   const timeoutMs = performance.now() - t1;
   assert(timeoutMs < 5000, `the timeout returned after ${timeoutMs} ms`);
   await waitFor("the timed-out exec to die", async () => {
-    const p = await processesWith("sleep 37");
+    const p = await processesWith(`sleep ${secs}`);
     return p.live.length === 0 ? true : undefined;
   }, 3000);
 

@@ -17,6 +17,7 @@ import {
   processesWith,
   RUNTIMES,
   spec,
+  uniqueSleep,
   waitFor,
 } from "../testing/oci_fixture.ts";
 import { gatherHostFacts } from "./host_facts.ts";
@@ -159,16 +160,17 @@ async function execChecks(env: OciTestEnv, id: string, bundle: string): Promise<
   // The client goes away: the exec'd process tree is killed and the call returns.
   const abort = new AbortController();
   const started = sink();
+  const secs = uniqueSleep();
   const gone = rt.execStream(id, {
     bundle,
-    cmd: ["sh", "-c", "echo started; sleep 41 & sleep 42"],
+    cmd: ["sh", "-c", `echo started; sleep ${secs}1 & sleep ${secs}2`],
     io: { stdout: started.stream, tty: false, signal: abort.signal },
   });
   await waitFor("the exec to start", () => Promise.resolve(started.text() ? true : undefined));
   abort.abort();
   await gone;
   await waitFor("the aborted exec to die", async () => {
-    const p = await processesWith("sleep 4");
+    const p = await processesWith(`sleep ${secs}`);
     return p.live.length === 0 ? true : undefined;
   }, 5000);
   return `non-tty exec ${nonTtyMs.toFixed(0)} ms; 50 MB of stdout in ${floodMs.toFixed(0)} ms`;

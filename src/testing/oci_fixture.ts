@@ -115,6 +115,15 @@ export async function readLog(path: string): Promise<string> {
   return await Deno.readTextFile(path).catch(() => "");
 }
 
+/**
+ * A sleep duration no other process on the host is likely to carry in its command line, for
+ * processesWith(`sleep ${n}`): a fixed one such as "sleep 4" also matched whatever else was
+ * sleeping on the machine (a shell's `sleep 400` failed a run).
+ */
+export function uniqueSleep(): string {
+  return String(7_000_000 + Math.floor(Math.random() * 2_000_000));
+}
+
 /** Live processes whose command line mentions `needle`, and conmon zombies. */
 export async function processesWith(
   needle: string,
