@@ -22,6 +22,7 @@ import {
   spec,
   uniqueSleep,
   waitFor,
+  waitGone,
 } from "../testing/oci_fixture.ts";
 import { gatherHostFacts } from "./host_facts.ts";
 import { readSpecialFile } from "./host.ts";
@@ -101,10 +102,7 @@ async function execChecks(rt: OciRuntime, id: string, bundle: string): Promise<s
   );
   const timeoutMs = performance.now() - t1;
   assert(timeoutMs < 5000, `the timeout returned after ${timeoutMs} ms`);
-  await waitFor("the timed-out exec to die", async () => {
-    const p = await processesWith(`sleep ${secs}`);
-    return p.live.length === 0 ? true : undefined;
-  }, 3000);
+  await waitGone("the timed-out exec to die", `sleep ${secs}`, 3000);
 
   const t2 = performance.now();
   const cmdBg = ["sh", "-c", "sleep 30 & echo ok"];

@@ -19,6 +19,7 @@ import {
   spec,
   uniqueSleep,
   waitFor,
+  waitGone,
 } from "../testing/oci_fixture.ts";
 import { gatherHostFacts } from "./host_facts.ts";
 import { readSpecialFile } from "./host.ts";
@@ -169,10 +170,7 @@ async function execChecks(env: OciTestEnv, id: string, bundle: string): Promise<
   await waitFor("the exec to start", () => Promise.resolve(started.text() ? true : undefined));
   abort.abort();
   await gone;
-  await waitFor("the aborted exec to die", async () => {
-    const p = await processesWith(`sleep ${secs}`);
-    return p.live.length === 0 ? true : undefined;
-  }, 5000);
+  await waitGone("the aborted exec to die", `sleep ${secs}`, 5000);
   return `non-tty exec ${nonTtyMs.toFixed(0)} ms; 50 MB of stdout in ${floodMs.toFixed(0)} ms`;
 }
 

@@ -124,24 +124,45 @@ export function uniqueSleep(): string {
   return String(7_000_000 + Math.floor(Math.random() * 2_000_000));
 }
 
-/** Live processes whose command line mentions `needle`, and conmon zombies. */
+/**
+ * Live processes whose command line mentions `needle` (with their `ps` lines: pid, state,
+ * command), and conmon zombies.
+ */
 export async function processesWith(
   needle: string,
-): Promise<{ live: number[]; zombies: number[] }> {
+): Promise<{ live: number[]; liveLines: string[]; zombies: number[] }> {
   const ps = await new Deno.Command(HELPER_BINARIES.ps, {
-    args: ["-e", "-o", "pid=,stat=,args="],
+    args: ["-e", "-o", "pid=,ppid=,stat=,args="],
     stdout: "piped",
   }).output();
   const live: number[] = [];
+  const liveLines: string[] = [];
   const zombies: number[] = [];
   for (const line of text(ps.stdout).split("\n")) {
-    const m = /^\s*(\d+)\s+(\S+)\s+(.*)$/.exec(line);
+    const m = /^\s*(\d+)\s+\d+\s+(\S+)\s+(.*)$/.exec(line);
     if (!m) continue;
     if (m[2].startsWith("Z")) {
       if (m[3].includes("conmon")) zombies.push(Number(m[1]));
-    } else if (m[3].includes(needle)) live.push(Number(m[1]));
+    } else if (m[3].includes(needle)) {
+      live.push(Number(m[1]));
+      liveLines.push(line.trim());
+    }
   }
-  return { live, zombies };
+  return { live, liveLines, zombies };
+}
+
+/**
+ * Waits until no live process mentions `needle`; a timeout names the ones left (pid, parent,
+ * state, command), so a leak says what leaked.
+ */
+export async function waitGone(what: string, needle: string, ms: number): Promise<void> {
+  let left: string[] = [];
+  await waitFor(what, async () => {
+    left = (await processesWith(needle)).liveLines;
+    return left.length === 0 ? true : undefined;
+  }, ms).catch((err) => {
+    throw new Error(`${(err as Error).message}; still running: ${left.join(" | ")}`);
+  });
 }
 
 /** A runtime of the test's own: root, exits and attach sockets under tmp. */
