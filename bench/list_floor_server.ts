@@ -2,11 +2,8 @@
  * The List floor's server (list_floor.ts): the daemon's CriServer with nothing behind it,
  * answering ListPodSandbox and ListContainers with the items in a JSON file.
  * `list_floor_server.ts SOCKET ITEMS_JSON`; list_floor.ts runs it bundled, as the daemon runs.
- * Once listening it releases its executable's start-up pages, as the daemon does at the end of
- * its start (src/util/startup_pages.ts). That goes through libc with Deno's FFI, as the daemon's
- * calls do from its first second (the design's scoped --allow-ffi: Deno refuses /proc to a scoped
- * --allow-read): the first dlopen and call touch ~2 MiB of Deno's binary, which is the
- * platform's, not the daemon's.
+ * Once listening it releases its executable's start-up pages through libc, as the daemon does at
+ * the end of its start (src/util/startup_pages.ts), so its RSS stays the floor of the daemon's.
  */
 import { Logger } from "../src/log.ts";
 import { loadSchema } from "../src/cri/schema.ts";

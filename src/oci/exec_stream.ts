@@ -17,7 +17,7 @@
  */
 import { InternalError } from "../errors.ts";
 import { attachLink, readPid, runtimeLogError } from "./conmon.ts";
-import { endMonitor, killTree } from "./exec_sync.ts";
+import { endMonitor, killUnder } from "./exec_sync.ts";
 import type { OciHost } from "./host.ts";
 import type { OciProcess } from "./spec/types.ts";
 import type { StreamHost } from "./stream_host.ts";
@@ -105,7 +105,7 @@ export async function runExecStream(
     // conmon subreaps the exec'd process, so its tree holds everything the exec started, even
     // before the runtime wrote the pidfile (a runtime still starting the process).
     const killAll = async () => {
-      await killTree(host, child.pid, { keepRoot: true });
+      await killUnder(host, child.pid);
       await endMonitor(host, child);
     };
     try {

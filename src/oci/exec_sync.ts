@@ -40,26 +40,21 @@ const MAX_STOP_PASSES = 16;
 export const MONITOR_REAP_GRACE_MS = 2000;
 
 /**
- * SIGKILLs pid's tree. It is stopped first, pass by pass until a pass finds nobody new: a
- * stopped process cannot fork, so no child is born between a listing and the kill (killed at
- * once, a parent's late child went to the container's init, out of reach, and lived on).
- * With `keepRoot`, pid itself is left running: it is the conmon that subreaps the exec, and it
- * must reap the killed process. Killed or stopped, it would leave a zombie under the host's init,
- * still listed by `ps` inside the container.
+ * SIGKILLs everything under the conmon at pid: the exec'd process (conmon subreaps it), what it
+ * started, or the runtime still starting it. The tree is stopped first, pass by pass until a pass
+ * finds nobody new: a stopped process cannot fork, so no child is born between a listing and the
+ * kill (killed at once, a parent's late child went to the container's init, out of reach, and
+ * lived on). conmon itself is left running, to reap the killed process: killed or stopped, it
+ * would leave a zombie under the host's init, still listed by `ps` inside the container.
  */
-export async function killTree(
-  host: OciHost,
-  pid: number,
-  o: { keepRoot?: boolean } = {},
-): Promise<void> {
-  const seen = new Set<number>(o.keepRoot ? [pid] : []);
-  let fresh = o.keepRoot ? await descendants(host, pid) : [pid];
+export async function killUnder(host: OciHost, pid: number): Promise<void> {
+  const seen = new Set<number>();
+  let fresh = await descendants(host, pid);
   for (let pass = 0; fresh.length > 0 && pass < MAX_STOP_PASSES; pass++) {
     await host.kill(fresh, "SIGSTOP");
     for (const p of fresh) seen.add(p);
     fresh = (await descendants(host, pid)).filter((p) => !seen.has(p));
   }
-  if (o.keepRoot) seen.delete(pid);
   await host.kill([...seen, ...fresh], "SIGKILL");
 }
 
@@ -142,9 +137,7 @@ export async function runExecSync(
   const first = await Promise.race([child.status, timer]);
   abort.abort();
   if (first === true) {
-    // Everything under conmon: the exec'd process (conmon subreaps it) and what it started, or
-    // the runtime still starting it when no pidfile was written yet.
-    await killTree(host, child.pid, { keepRoot: true });
+    await killUnder(host, child.pid);
     await endMonitor(host, child);
     await early;
     throw new DeadlineExceededError(

@@ -1,6 +1,6 @@
 import { assert, assertEquals } from "../testing/asserts.ts";
 import { FakeHost } from "../testing/fake_oci_host.ts";
-import { endMonitor, killTree, MONITOR_REAP_GRACE_MS } from "./exec_sync.ts";
+import { endMonitor, killUnder, MONITOR_REAP_GRACE_MS } from "./exec_sync.ts";
 
 /**
  * conmon (10) → sh (11) → 12, in a container whose init is 1. `forker` forks a child (13) right
@@ -39,16 +39,16 @@ function forkingTree(forker: number): FakeHost {
 const sent = (h: FakeHost, signal: string) =>
   h.signals.filter(([, s]) => s === signal).map(([p]) => p);
 
-Deno.test("killTree() kills a child forked while the tree was being listed", async () => {
+Deno.test("killUnder() kills a child forked while the tree was being listed", async () => {
   const h = forkingTree(12);
-  await killTree(h, 11);
+  await killUnder(h, 10);
   assertEquals([...h.procs.keys()], [1, 10], "only init and conmon are left");
   assertEquals(sent(h, "SIGSTOP"), [11, 12, 13], "stopped pass by pass, the late child last");
 });
 
-Deno.test("killTree() with keepRoot leaves the subreaping conmon running", async () => {
+Deno.test("killUnder() leaves the subreaping conmon running", async () => {
   const h = forkingTree(11);
-  await killTree(h, 10, { keepRoot: true });
+  await killUnder(h, 10);
   assertEquals([...h.procs.keys()], [1, 10]);
   assert(!h.signals.some(([p]) => p === 10), "conmon is neither stopped nor killed");
   assertEquals(sent(h, "SIGKILL").sort(), [11, 12, 13]);

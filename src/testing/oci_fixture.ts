@@ -125,8 +125,8 @@ export function uniqueSleep(): string {
 }
 
 /**
- * Live processes whose command line mentions `needle` (with their `ps` lines: pid, state,
- * command), and conmon zombies.
+ * Live processes whose command line mentions `needle` (with their `ps` lines: pid, parent,
+ * state, command), and conmon zombies.
  */
 export async function processesWith(
   needle: string,

@@ -248,7 +248,6 @@ export const MS_NOSUID = 0x2;
 export const MS_NODEV = 0x4;
 export const MS_NOEXEC = 0x8;
 
-/** mount(2) of a file system (tmpfs and the like: no source path to resolve). */
 /** mount(2); 0 or -1 (errno set). */
 function mount(o: { source: string; target: string; type: string; flags: number; data?: string }) {
   return symbols().mount(
@@ -260,6 +259,7 @@ function mount(o: { source: string; target: string; type: string; flags: number;
   );
 }
 
+/** mount(2) of a file system (tmpfs and the like: no source path to resolve). */
 export function mountFs(
   target: string,
   options: { type: string; source?: string; flags?: number; data?: string },
