@@ -93,7 +93,10 @@ export async function pull(ctx: WorkloadContext): Promise<WorkloadResult> {
     "store right before each of its pulls (kept until the end). Unpacking is mostly making " +
     "files, and on this disk (ext4 without a journal) the kernel passes over every inode " +
     "deleted in the last minutes in the block group when it allocates one (fs/ext4/ialloc.c, " +
-    "recently_deleted()): what a new file costs depends on what was removed nearby just before.",
+    "recently_deleted()): what a new file costs depends on what was removed nearby just before. " +
+    "crio-deno makes its layers in a directory marked FS_TOPDIR_FL (src/storage/spread_dirs.ts), " +
+    "so ext4 places each new layer in a block group of its own choosing, not beside its store: " +
+    "its row says what the disk charged near the store, which its layers no longer pay.",
   ];
   return { rows, notes };
 }

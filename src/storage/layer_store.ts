@@ -10,6 +10,7 @@ import { type Digest, digestHex } from "../image/digest.ts";
 import { errorMessage } from "../errors.ts";
 import { writeJson } from "../util/atomic_write.ts";
 import { type LayerBlob, type LayerLimits, unpackLayer } from "./layer_stream.ts";
+import { type SpreadResult, spreadSubdirs } from "./spread_dirs.ts";
 
 export interface LayerRecord {
   version: 1;
@@ -56,6 +57,8 @@ export interface LayerStoreOptions {
   log: Logger;
   concurrency?: number;
   limits?: LayerLimits;
+  /** Sets where new layers' inodes go (spread_dirs.ts); a test passes its own. */
+  spreadSubdirs?: (dir: string) => SpreadResult;
 }
 
 let tmpSeq = 0;
@@ -66,12 +69,14 @@ export class LayerStore {
   readonly #limits?: LayerLimits;
   readonly #slots: Semaphore;
   readonly #inflight = new Map<string, Promise<LayerRecord>>();
+  readonly #spread: (dir: string) => SpreadResult;
 
   constructor(opts: LayerStoreOptions) {
     this.#dir = `${opts.root}/layers`;
     this.#log = opts.log;
     this.#limits = opts.limits;
     this.#slots = new Semaphore(opts.concurrency ?? 6);
+    this.#spread = opts.spreadSubdirs ?? spreadSubdirs;
   }
 
   /** The directory to use as an overlay lowerdir. */
@@ -85,6 +90,10 @@ export class LayerStore {
       if (!(err instanceof Deno.errors.NotFound)) throw err;
     });
     await Deno.mkdir(`${this.#dir}/tmp`, { recursive: true, mode: 0o700 });
+    // Every layer is made in tmp/: its children are what ext4 should spread over the disk.
+    const spread = this.#spread(`${this.#dir}/tmp`);
+    if (spread.ok) this.#log.debug("new layers are placed as top-level directories");
+    else this.#log.debug("new layers are placed by the file system's default", spread);
   }
 
   async get(chainId: Digest): Promise<LayerRecord | undefined> {

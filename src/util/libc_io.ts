@@ -67,6 +67,7 @@ const ERRNO_NAMES: Record<number, string> = {
   20: "ENOTDIR",
   21: "EISDIR",
   22: "EINVAL",
+  25: "ENOTTY",
   28: "ENOSPC",
   61: "ENODATA",
   95: "EOPNOTSUPP",
@@ -92,7 +93,7 @@ export function errnoName(): string {
 }
 
 const O_RDONLY_CLOEXEC = 0o2000000;
-const O_DIRECTORY = 0o200000;
+const O_DIRECTORY = Deno.build.arch === "aarch64" ? 0o40000 : 0o200000;
 const READ_CHUNK = 64 << 10;
 /** Kernel text files are small; a larger one is not what the caller meant to read. */
 const MAX_KERNEL_FILE = 16 << 20;
