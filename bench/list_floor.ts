@@ -123,16 +123,24 @@ export async function startListFloor(dir: string, items: ListItems): Promise<Lis
   }
 }
 
+/** The floor server answering what t (this daemon) answers now, for `withListFloor`'s caller. */
+export interface ListedFloor {
+  /** `calls` calls of method to the floor, by the same Go client, under `<method> floor`. */
+  list(method: "ListPodSandbox" | "ListContainers", calls: number): Promise<void>;
+}
+
 /**
- * Samples, under `<method> floor` and `rss floor fresh` / `anon floor fresh`: the floor server
- * answering what t (this daemon) answers now, timed by the same Go client.
+ * Starts the floor server with what t answers now (its fresh RSS under `rss floor fresh` and
+ * `anon floor fresh`), runs fn with it, and stops it.
  */
-export async function measureListFloor(
+export async function withListFloor(
   t: Target,
-  o: { ctx: WorkloadContext; s: Samples; calls: number },
+  o: { ctx: WorkloadContext; s: Samples },
+  fn: (floor: ListedFloor) => Promise<void>,
 ): Promise<void> {
   const pods = (await rt(t, "ListPodSandbox")).items as ListItems["pods"];
   const containers = (await rt(t, "ListContainers")).containers as ListItems["containers"];
+  const want = { ListPodSandbox: pods.length, ListContainers: containers.length };
   const dir = await Deno.makeTempDir({ dir: o.ctx.scratch, prefix: "list-floor-" });
   try {
     const floor = await startListFloor(dir, { pods, containers });
@@ -140,13 +148,15 @@ export async function measureListFloor(
       o.s.add("rss floor fresh", t.name, floor.fresh.rssKiB / KiB_PER_MiB);
       o.s.add("anon floor fresh", t.name, floor.fresh.anonKiB / KiB_PER_MiB);
       const bin = await buildListClient(o.ctx.log);
-      const lists = { ListPodSandbox: pods.length, ListContainers: containers.length };
-      for (const [method, want] of Object.entries(lists)) {
-        const m = method as keyof typeof lists;
-        const res = await goList(bin, { socket: floor.socket, method: m, calls: o.calls });
-        if (res.items !== want) throw new Error(`List floor: ${m} listed ${res.items} of ${want}`);
-        for (const ms of res.arrivedMs) o.s.add(`${m} floor`, t.name, ms);
-      }
+      await fn({
+        async list(method, calls) {
+          const res = await goList(bin, { socket: floor.socket, method, calls });
+          if (res.items !== want[method]) {
+            throw new Error(`List floor: ${method} listed ${res.items} of ${want[method]}`);
+          }
+          for (const ms of res.arrivedMs) o.s.add(`${method} floor`, t.name, ms);
+        },
+      });
     } finally {
       await floor.stop();
     }
