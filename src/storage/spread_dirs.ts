@@ -13,7 +13,15 @@
  * files together in a group of its own. With a journal the skip does not happen and only the
  * placement changes; a file system without the flag refuses it and nothing changes.
  */
-import { cstr, errnoName, lazyLibrary, libcPath } from "../util/libc_io.ts";
+import {
+  cstr,
+  errnoName,
+  lazyLibrary,
+  libcPath,
+  O_DIRECTORY,
+  O_NOFOLLOW,
+  O_RDONLY_CLOEXEC,
+} from "../util/libc_io.ts";
 
 const symbols = lazyLibrary(
   libcPath,
@@ -29,14 +37,11 @@ const FS_IOC_GETFLAGS = 0x80086601n;
 const FS_IOC_SETFLAGS = 0x40086602n;
 export const FS_TOPDIR_FL = 0x00020000;
 
-const O_RDONLY_CLOEXEC = 0o2000000;
-/** The flags here whose values differ between the two architectures Debian ships us on. */
-const O_DIRECTORY = Deno.build.arch === "aarch64" ? 0o40000 : 0o200000;
-const O_NOFOLLOW = Deno.build.arch === "aarch64" ? 0o100000 : 0o400000;
+/** Why a call was refused: the call and errno, e.g. "FS_IOC_GETFLAGS: ENOTTY". */
+export type Refused = { ok: false; reason: string };
+export type SpreadResult = { ok: true } | Refused;
 
-export type SpreadResult = { ok: true } | { ok: false; reason: string };
-
-function withDir<T>(dir: string, fn: (fd: number) => T): T | { ok: false; reason: string } {
+function withDir<T>(dir: string, fn: (fd: number) => T): T | Refused {
   const fd = symbols().open(cstr(dir), O_RDONLY_CLOEXEC | O_DIRECTORY | O_NOFOLLOW, 0);
   if (fd < 0) return { ok: false, reason: `open: ${errnoName()}` };
   try {
@@ -46,14 +51,18 @@ function withDir<T>(dir: string, fn: (fd: number) => T): T | { ok: false; reason
   }
 }
 
+/** Reads fd's inode flags into flags[0]; undefined when read. */
+function getFlags(fd: number, flags: Int32Array<ArrayBuffer>): Refused | undefined {
+  if (symbols().ioctl(fd, FS_IOC_GETFLAGS, new Uint8Array(flags.buffer)) >= 0) return undefined;
+  return { ok: false, reason: `FS_IOC_GETFLAGS: ${errnoName()}` };
+}
+
 /** The inode flags of dir (FS_IOC_GETFLAGS), or why they cannot be read. */
-export function inodeFlags(dir: string): number | { ok: false; reason: string } {
+export function inodeFlags(dir: string): number | Refused {
   return withDir(dir, (fd) => {
+    // Room for the long the ioctls are declared with; the kernel reads and writes an int.
     const flags = new Int32Array(2);
-    if (symbols().ioctl(fd, FS_IOC_GETFLAGS, new Uint8Array(flags.buffer)) < 0) {
-      return { ok: false as const, reason: `FS_IOC_GETFLAGS: ${errnoName()}` };
-    }
-    return flags[0];
+    return getFlags(fd, flags) ?? flags[0];
   });
 }
 
@@ -64,13 +73,11 @@ export function inodeFlags(dir: string): number | { ok: false; reason: string } 
 export function spreadSubdirs(dir: string): SpreadResult {
   return withDir(dir, (fd): SpreadResult => {
     const flags = new Int32Array(2);
-    const buf = new Uint8Array(flags.buffer);
-    if (symbols().ioctl(fd, FS_IOC_GETFLAGS, buf) < 0) {
-      return { ok: false, reason: `FS_IOC_GETFLAGS: ${errnoName()}` };
-    }
+    const refused = getFlags(fd, flags);
+    if (refused) return refused;
     if (flags[0] & FS_TOPDIR_FL) return { ok: true };
     flags[0] |= FS_TOPDIR_FL;
-    if (symbols().ioctl(fd, FS_IOC_SETFLAGS, buf) < 0) {
+    if (symbols().ioctl(fd, FS_IOC_SETFLAGS, new Uint8Array(flags.buffer)) < 0) {
       return { ok: false, reason: `FS_IOC_SETFLAGS: ${errnoName()}` };
     }
     return { ok: true };

@@ -92,8 +92,10 @@ export function errnoName(): string {
   return ERRNO_NAMES[n] ?? `errno ${n}`;
 }
 
-const O_RDONLY_CLOEXEC = 0o2000000;
-const O_DIRECTORY = Deno.build.arch === "aarch64" ? 0o40000 : 0o200000;
+export const O_RDONLY_CLOEXEC = 0o2000000;
+/** The open(2) flags here whose values differ between the two architectures Debian ships us on. */
+export const O_DIRECTORY = Deno.build.arch === "aarch64" ? 0o40000 : 0o200000;
+export const O_NOFOLLOW = Deno.build.arch === "aarch64" ? 0o100000 : 0o400000;
 const READ_CHUNK = 64 << 10;
 /** Kernel text files are small; a larger one is not what the caller meant to read. */
 const MAX_KERNEL_FILE = 16 << 20;

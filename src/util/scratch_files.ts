@@ -6,7 +6,7 @@
  * extraction's new files (src/storage/libc.ts) are opened with the same flags and written with
  * the same loop.
  */
-import { cstr, errnoName, lazyLibrary, libcPath } from "./libc_io.ts";
+import { cstr, errnoName, lazyLibrary, libcPath, O_NOFOLLOW } from "./libc_io.ts";
 
 const symbols = lazyLibrary(
   libcPath,
@@ -17,9 +17,6 @@ const symbols = lazyLibrary(
     unlink: { parameters: ["buffer"], result: "i32" },
   } as const,
 );
-
-/** The one flag here whose value differs between the two architectures Debian ships us on. */
-const O_NOFOLLOW = Deno.build.arch === "aarch64" ? 0o100000 : 0o400000;
 
 /**
  * open(2) flags for a new file written through its fd: write-only, created, O_EXCL (nothing that
