@@ -125,11 +125,8 @@ export async function runExecSync(
     env: options.conmonEnv,
   });
   // conmon points its stdio at /dev/null once it has parsed its arguments; until then its
-  // complaints arrive here.
-  const early = Promise.all([
-    new Response(child.stdout).arrayBuffer(),
-    new Response(child.stderr).text(),
-  ]);
+  // complaints arrive on stderr.
+  const early = new Response(child.stderr).text();
   const abort = new AbortController();
   const timer = options.timeoutSeconds > 0
     ? host.sleep(options.timeoutSeconds * 1000, abort.signal).then(() => !abort.signal.aborted)
@@ -145,7 +142,7 @@ export async function runExecSync(
     );
   }
   const status = first as { code: number };
-  const conmonSaid = (await early)[1].trim();
+  const conmonSaid = (await early).trim();
   if ((await readPid(host, f.pidFile)) === undefined) {
     // The runtime never started the process (a stopped container, a missing binary...).
     const log = await host.readFile(f.runtimeLog, 64 << 10);

@@ -28,9 +28,9 @@ export interface ExitStatus {
 }
 
 /** A child with stdin closed and stdout/stderr piped to the daemon. */
+/** A helper started by spawn(): its stdout is /dev/null. */
 export interface HostChild {
   readonly pid: number;
-  readonly stdout: ReadableStream<Uint8Array>;
   readonly stderr: ReadableStream<Uint8Array>;
   readonly status: Promise<ExitStatus>;
   /** A child that already exited is not an error. */
@@ -149,17 +149,21 @@ async function procStat(pid: number): Promise<{ state: string; ppid: number } | 
   return text === undefined ? undefined : parseStat(text);
 }
 
-function spawn(cmd: string, args: string[], env?: Record<string, string>, cwd?: string) {
+function spawn(
+  cmd: string,
+  args: string[],
+  o: { env?: Record<string, string>; cwd?: string; stdout?: "piped" | "null" },
+) {
   // conmon double-forks and outlives the daemon: it must not inherit the CRI listener or any
   // connection opened since the last launch. One close_range(2) call, so it is done per launch.
   markCloseOnExec();
   return new Deno.Command(cmd, {
     args,
-    ...(cwd ? { cwd } : {}),
+    ...(o.cwd ? { cwd: o.cwd } : {}),
     stdin: "null",
-    stdout: "piped",
+    stdout: o.stdout ?? "piped",
     stderr: "piped",
-    ...(env ? { env, clearEnv: true } : {}),
+    ...(o.env ? { env: o.env, clearEnv: true } : {}),
   }).spawn();
 }
 
@@ -168,7 +172,7 @@ async function run(
   args: string[],
   options: { timeoutMs?: number; env?: Record<string, string>; cwd?: string } = {},
 ): Promise<RunResult> {
-  const child = spawn(cmd, args, options.env, options.cwd);
+  const child = spawn(cmd, args, options);
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;
@@ -190,10 +194,11 @@ async function run(
 export const denoHost: OciHost = {
   run,
   spawn(cmd, args, options = {}) {
-    const child = spawn(cmd, args, options.env);
+    // Only stderr is read (what goes wrong before the helper has its own log): no pipe, stream
+    // and 64 KiB read buffer for a stdout nobody reads, once per ExecSync.
+    const child = spawn(cmd, args, { env: options.env, stdout: "null" });
     return {
       pid: child.pid,
-      stdout: child.stdout,
       stderr: child.stderr,
       status: child.status.then((s) => {
         afterHelperExit();

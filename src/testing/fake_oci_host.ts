@@ -10,7 +10,6 @@ const enc = new TextEncoder();
 export interface FakeSpawn {
   /** Resolves the child's status now; leave undefined for a child that runs until killed. */
   code?: number;
-  stdout?: string;
   stderr?: string;
   /** Runs when the child is spawned (e.g. to write files the real program would). */
   effect?: () => void;
@@ -70,7 +69,6 @@ export class FakeHost implements OciHost {
       });
     return {
       pid: 4242,
-      stdout: stream(s.stdout),
       stderr: stream(s.stderr),
       status,
       kill: (signal) => {
