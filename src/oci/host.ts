@@ -27,8 +27,7 @@ export interface ExitStatus {
   signal: string | null;
 }
 
-/** A child with stdin closed and stdout/stderr piped to the daemon. */
-/** A helper started by spawn(): its stdout is /dev/null. */
+/** A child with stdin and stdout at /dev/null and stderr piped to the daemon. */
 export interface HostChild {
   readonly pid: number;
   readonly stderr: ReadableStream<Uint8Array>;
