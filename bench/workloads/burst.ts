@@ -98,7 +98,6 @@ async function repeatList(
   for (const ms of res.ms) o.s.add(`${o.method} decoded`, t.name, ms);
 }
 
-/** ListContainers alternating with the floor's, in blocks; then the floor's ListPodSandbox. */
 /** Both List calls, each alternating with the floor's in blocks. */
 async function listsWithFloor(
   t: Target,
@@ -370,8 +369,7 @@ function burstNotes(ctx: WorkloadContext): string[] {
     "by the same Go client on the same node with every container still running " +
     `(bench/list_floor.ts); its List calls alternate with the daemon's in ${LIST_BLOCKS} ` +
     `blocks of ${CALLS / LIST_BLOCKS} calls, so both meet the same node. It is the floor the ` +
-    "design's platform sets: the daemon's time or " +
-    "memory beyond it is its own.",
+    "design's platform sets: the daemon's time or memory beyond it is its own.",
     "f, fresh start: this daemon is started once without the profiler, warmed up and read like " +
     "containerd, then stopped; the run that is profiled starts after it on the same root. The " +
     "CPU profiler's buffers and code map (the difference between the two fresh rows, and more " +
