@@ -6,7 +6,8 @@
  * (the same runtime flags and malloc arenas), on the same node at the same time. What the daemon
  * takes beyond this is its own; what this takes is the platform the design binds it to.
  *
- * The server itself is list_floor_server.ts.
+ * The server itself is list_floor_server.ts. Under it, transport_floors.ts serves the same answer
+ * bytes without grpc-js and from Go, so the platform's time is split too.
  */
 import { type Child, spawnChild, waitFor } from "../conformance/process.ts";
 import { loadSchema } from "../src/cri/schema.ts";
@@ -14,7 +15,10 @@ import { CriTestClient } from "../src/testing/cri_client.ts";
 import { buildListClient, goList } from "./go_list.ts";
 import { FRESH_SETTLE_MS, type ProcMem, readMem } from "./procfs.ts";
 import { rt, type Target } from "./target.ts";
-import { KiB_PER_MiB, type Samples, type WorkloadContext } from "./workloads/common.ts";
+import { LIST_METHODS } from "./http2_floor_server.ts";
+import { type ListMethod, startTransportFloors, type TransportFloor } from "./transport_floors.ts";
+import type { Row } from "./report.ts";
+import { KiB_PER_MiB, row, type Samples, type WorkloadContext } from "./workloads/common.ts";
 
 const REPO = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 
@@ -123,15 +127,52 @@ export async function startListFloor(dir: string, items: ListItems): Promise<Lis
   }
 }
 
-/** The floor server answering what t (this daemon) answers now, for `withListFloor`'s caller. */
+/** The floor servers answering what t (this daemon) answers now, for `withListFloor`'s caller. */
 export interface ListedFloor {
-  /** `calls` calls of method to the floor, by the same Go client, under `<method> floor`. */
-  list(method: "ListPodSandbox" | "ListContainers", calls: number): Promise<void>;
+  /**
+   * `calls` calls of method to each floor in turn, by the same Go client: the bare CriServer's
+   * under `<method> floor`, then the transport floors' under `<method> <name> floor`.
+   */
+  list(method: ListMethod, calls: number): Promise<void>;
+}
+
+/** The answers' bytes as protobufjs encodes them, for the floors without a CRI schema. */
+function encodeAnswers(items: ListItems): Record<ListMethod, Uint8Array> {
+  const { root } = loadSchema();
+  const encode = (type: string, value: Record<string, unknown>) => {
+    const t = root.lookupType(`runtime.v1.${type}`);
+    return t.encode(t.fromObject(value)).finish();
+  };
+  return {
+    ListPodSandbox: encode("ListPodSandboxResponse", { items: items.pods }),
+    ListContainers: encode("ListContainersResponse", { containers: items.containers }),
+  };
+}
+
+/** Each floor server in turn, timed by the Go client at bin, its samples keyed by server. */
+function listedFloor(o: {
+  s: Samples;
+  bin: string;
+  servers: { key: string; socket: string }[];
+  want: Record<ListMethod, number>;
+  who: Target["name"];
+}): ListedFloor {
+  return {
+    async list(method, calls) {
+      for (const server of o.servers) {
+        const res = await goList(o.bin, { socket: server.socket, method, calls });
+        if (res.items !== o.want[method]) {
+          throw new Error(`${server.key}: ${method} listed ${res.items} of ${o.want[method]}`);
+        }
+        for (const ms of res.arrivedMs) o.s.add(`${method} ${server.key}`, o.who, ms);
+      }
+    },
+  };
 }
 
 /**
- * Starts the floor server with what t answers now (its fresh RSS under `rss floor fresh` and
- * `anon floor fresh`), runs fn with it, and stops it.
+ * Starts the floor servers with what t answers now (the CriServer's fresh RSS under
+ * `rss floor fresh` and `anon floor fresh`), runs fn with them, and stops them.
  */
 export async function withListFloor(
   t: Target,
@@ -148,19 +189,61 @@ export async function withListFloor(
       o.s.add("rss floor fresh", t.name, floor.fresh.rssKiB / KiB_PER_MiB);
       o.s.add("anon floor fresh", t.name, floor.fresh.anonKiB / KiB_PER_MiB);
       const bin = await buildListClient(o.ctx.log);
-      await fn({
-        async list(method, calls) {
-          const res = await goList(bin, { socket: floor.socket, method, calls });
-          if (res.items !== want[method]) {
-            throw new Error(`List floor: ${method} listed ${res.items} of ${want[method]}`);
-          }
-          for (const ms of res.arrivedMs) o.s.add(`${method} floor`, t.name, ms);
-        },
+      const runtime = daemonRuntimeFlags(await Deno.readTextFile(`${REPO}/bin/crio`));
+      const transports = await startTransportFloors(dir, {
+        answers: encodeAnswers({ pods, containers }),
+        goBin: bin,
+        denoFlags: runtime.flags,
+        mallocArenas: runtime.mallocArenas,
       });
+      const servers = [
+        { key: "floor", socket: floor.socket },
+        ...transports.map((f: TransportFloor) => ({ key: `${f.name} floor`, socket: f.socket })),
+      ];
+      try {
+        await fn(listedFloor({ ...o, bin, servers, want, who: t.name }));
+      } finally {
+        await Promise.all(transports.map((f) => f.stop()));
+      }
     } finally {
       await floor.stop();
     }
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+}
+
+const FLOORS = [
+  { key: "floor", what: "a bare CriServer" },
+  { key: "http2 floor", what: "Deno's node:http2 without grpc-js" },
+  { key: "go floor", what: "a Go gRPC server" },
+];
+
+/** The floors' rows (e), each method's answer from each floor, in the order they are called. */
+export function listFloorRows(s: Samples): Row[] {
+  return FLOORS.flatMap((f) =>
+    LIST_METHODS.map((m) =>
+      row(
+        { workload: "e", metric: `${m}: the same answer from ${f.what}`, unit: "ms" },
+        s.get(`${m} ${f.key}`),
+      )
+    )
+  );
+}
+
+/** What the floors' rows are, for the bench's notes. */
+export function listFloorNote(o: { blocks: number; calls: number }): string {
+  return "e/f, bare CriServer: this daemon's own gRPC server (grpc-js on Deno's node:http2, " +
+    "protobufjs, the CRI schema, the same encoder; once listening it releases the start-up " +
+    "pages of Deno's binary through libc, as the daemon does) with nothing behind it, started " +
+    "like bin/crio starts the daemon, answering the items the daemon had just answered, timed " +
+    "by the same Go client on the same node with every container still running " +
+    `(bench/list_floor.ts); its List calls alternate with the daemon's in ${o.blocks} ` +
+    `blocks of ${o.calls} calls, so both meet the same node. It is the floor the ` +
+    "design's platform sets: the daemon's time or memory beyond it is its own. After each of " +
+    "its blocks the same answer bytes are served by two floors under it, each for a block of " +
+    "the same size: Deno's node:http2 framing gRPC by hand (bench/http2_floor_server.ts, the " +
+    "daemon's V8 flags), whose time the CriServer's exceeds by what grpc-js adds, and a Go " +
+    "gRPC server (bench/cri_list -serve), whose time is what this machine gives any server of " +
+    "those bytes with the same client.";
 }

@@ -6,6 +6,8 @@
 // it; decoding 330 containers' labels and annotations is this client's time, not the daemon's),
 // counts the items of the warm-up call, and prints one JSON object:
 // {"ms": [...], "arrivedMs": [...], "items": N}.
+//
+// With -serve it is the other end instead: a server of fixed List answers (serve.go).
 package main
 
 import (
@@ -34,7 +36,13 @@ type result struct {
 // rawCodec hands the answer over undecoded, so arrival and decoding are timed apart.
 type rawCodec struct{}
 
-func (rawCodec) Marshal(v any) ([]byte, error) { return proto.Marshal(v.(proto.Message)) }
+func (rawCodec) Marshal(v any) ([]byte, error) {
+	// The serving floor's answers are bytes already.
+	if b, ok := v.(*[]byte); ok {
+		return *b, nil
+	}
+	return proto.Marshal(v.(proto.Message))
+}
 func (rawCodec) Unmarshal(data []byte, v any) error {
 	*(v.(*[]byte)) = append([]byte(nil), data...)
 	return nil
@@ -95,7 +103,12 @@ func run() error {
 	socket := flag.String("socket", "", "the daemon's CRI socket")
 	method := flag.String("method", "ListPodSandbox", "Version, ListPodSandbox or ListContainers")
 	n := flag.Int("calls", 200, "timed calls, after one untimed warm-up call")
+	serveOn := flag.String("serve", "", "serve the List answers in -answers on this socket instead")
+	answers := flag.String("answers", "", "with -serve: a dir with ListPodSandbox.bin and ListContainers.bin")
 	flag.Parse()
+	if *serveOn != "" {
+		return serve(*serveOn, *answers)
+	}
 	if *socket == "" || *n < 1 {
 		return fmt.Errorf("usage: cri_list -socket PATH [-method M] [-calls N]")
 	}

@@ -7,7 +7,7 @@
  */
 import type { RuntimeName } from "../report.ts";
 import { buildListClient, goList } from "../go_list.ts";
-import { type ListedFloor, withListFloor } from "../list_floor.ts";
+import { type ListedFloor, listFloorNote, listFloorRows, withListFloor } from "../list_floor.ts";
 import { readMem, sumKiB } from "../procfs.ts";
 import {
   cpuSample,
@@ -274,12 +274,7 @@ function burstRows(ctx: WorkloadContext, s: Samples) {
       unit: "ms",
       target: "p99 ≤ 5 ms",
     }),
-    r("e", "ListPodSandbox: the same answer from a bare CriServer", "ListPodSandbox floor", {
-      unit: "ms",
-    }),
-    r("e", "ListContainers: the same answer from a bare CriServer", "ListContainers floor", {
-      unit: "ms",
-    }),
+    ...listFloorRows(s),
     r("e", "ListPodSandbox, decoded by the Go client too", "ListPodSandbox decoded", {
       unit: "ms",
     }),
@@ -362,14 +357,7 @@ function burstNotes(ctx: WorkloadContext): string[] {
     `${LIST_SETTLE_MS / 1000} s after the last container started, for either runtime: right ` +
     "after 330 starts the node is still busy for seconds (a trial: this daemon's " +
     "ListContainers p99 11-28 ms in the first 5 s, 7.9 ~10 s after; containerd's 11-23 ms).",
-    "e/f, bare CriServer: this daemon's own gRPC server (grpc-js on Deno's node:http2, " +
-    "protobufjs, the CRI schema, the same encoder; once listening it releases the start-up " +
-    "pages of Deno's binary through libc, as the daemon does) with nothing behind it, started " +
-    "like bin/crio starts the daemon, answering the items the daemon had just answered, timed " +
-    "by the same Go client on the same node with every container still running " +
-    `(bench/list_floor.ts); its List calls alternate with the daemon's in ${LIST_BLOCKS} ` +
-    `blocks of ${CALLS / LIST_BLOCKS} calls, so both meet the same node. It is the floor the ` +
-    "design's platform sets: the daemon's time or memory beyond it is its own.",
+    listFloorNote({ blocks: LIST_BLOCKS, calls: CALLS / LIST_BLOCKS }),
     "f, fresh start: this daemon is started once without the profiler, warmed up and read like " +
     "containerd, then stopped; the run that is profiled starts after it on the same root. The " +
     "CPU profiler's buffers and code map (the difference between the two fresh rows, and more " +
