@@ -1,4 +1,7 @@
-/** Notes derived from several rows: where a pod lifecycle's time and CPU go. Pure. */
+/**
+ * Notes derived from several rows: where the time of a pod lifecycle, an ExecSync and a List call
+ * goes. Pure.
+ */
 import type { Row, RuntimeName } from "./report.ts";
 
 function median(
@@ -32,6 +35,70 @@ export function splitNotes(rows: readonly Row[], runtimes: readonly RuntimeName[
     if (cniCpu !== undefined && helpers !== undefined) {
       text += `; of its ${helpers.toFixed(0)} cpu-ms in helpers, ~${cniCpu.toFixed(0)} are CNI ` +
         `plugins and ~${Math.max(0, helpers - cniCpu).toFixed(0)} ${OTHER[who]}`;
+    }
+    out.push(text + ".");
+  }
+  return out;
+}
+
+function cellOf(
+  rows: readonly Row[],
+  o: { starts: string; who: RuntimeName },
+): { median: number; p99?: number } | undefined {
+  const cell = rows.find((r) => r.metric.startsWith(o.starts))?.cells[o.who];
+  return cell?.skipped || cell?.median === undefined ? undefined : { ...cell, median: cell.median };
+}
+
+const fmt = (n: number) => (n >= 10 ? n.toFixed(1) : n.toFixed(2));
+
+/**
+ * Where this daemon's ExecSync goes, from the rows of its floor (d): the OCI runtime's exec
+ * alone, conmon's part (its exec minus the runtime's), and the rest (the daemon and the gRPC
+ * transport, which Version alone measures), set against containerd's ExecSync.
+ */
+export function execSplitNote(rows: readonly Row[]): string[] {
+  const own = (starts: string) => cellOf(rows, { starts, who: "crio-deno" })?.median;
+  const exec = own("ExecSync true");
+  const runtime = own("the same `true` by the OCI runtime's exec alone");
+  const conmon = own("the same `true` by `conmon -e --sync`");
+  const version = own("Version ×");
+  const peer = cellOf(rows, { starts: "ExecSync true", who: "containerd" })?.median;
+  if ([exec, runtime, conmon, version, peer].some((v) => v === undefined)) return [];
+  const [e, r, c, v, p] = [exec!, runtime!, conmon!, version!, peer!];
+  return [
+    `split, ExecSync: crio-deno's median ${fmt(e)} ms is the OCI runtime's exec (${fmt(r)}), ` +
+    `conmon's part (${fmt(Math.max(0, c - r))}: its exec with the runtime, ${fmt(c)}, minus ` +
+    `the runtime's) and ${fmt(e - c)} for the daemon and the gRPC transport (Version alone: ` +
+    `${fmt(v)}); against containerd's ExecSync (${fmt(p)}) the runtime's exec alone is ` +
+    `${(r / p).toFixed(2)}× and conmon's exec ${(c / p).toFixed(2)}×.`,
+  ];
+}
+
+const LIST_FLOORS = [
+  ["a bare CriServer", "from a bare CriServer"],
+  ["Deno's node:http2 without grpc-js", "from Deno's node:http2 without grpc-js"],
+  ["a Go gRPC server", "from a Go gRPC server that does no work"],
+] as const;
+
+/** Each List call's p99 beside its floors' (e), against the 5 ms target. */
+export function listSplitNotes(rows: readonly Row[]): string[] {
+  const out: string[] = [];
+  for (const m of ["ListPodSandbox", "ListContainers"]) {
+    const own = cellOf(rows, { starts: `${m} ×`, who: "crio-deno" })?.p99;
+    const peer = cellOf(rows, { starts: `${m} ×`, who: "containerd" })?.p99;
+    const floors = LIST_FLOORS.map(([what, said]) => ({
+      said,
+      p99: cellOf(rows, { starts: `${m}: the same answer from ${what}`, who: "crio-deno" })?.p99,
+    }));
+    if (own === undefined || floors.some((f) => f.p99 === undefined)) continue;
+    let text = `split, ${m} p99: crio-deno ${fmt(own)} ms; the same answer ` +
+      floors.map((f) => `${f.said} ${fmt(f.p99!)}`).join(", ") +
+      (peer === undefined ? "" : `; containerd ${fmt(peer)}`);
+    const machine = floors[floors.length - 1].p99!;
+    if (own > 5 && machine > 5) {
+      text += ": what the machine gives any server of these bytes is above the 5 ms target";
+    } else if (own > 5) {
+      text += `: ${fmt(own - machine)} ms above what the machine gives a server of these bytes`;
     }
     out.push(text + ".");
   }

@@ -7,7 +7,7 @@
 import { gzipSync } from "node:zlib";
 import { cacheDir, DEFAULT_MINOR, k8sMinor } from "../src/cri/k8s_versions.ts";
 import { type BenchArgs, parseBenchArgs, USAGE, type WorkloadName } from "./args.ts";
-import { splitNotes } from "./derive.ts";
+import { execSplitNote, listSplitNotes, splitNotes } from "./derive.ts";
 import { describeMachine } from "./machine.ts";
 import { newestProfile, profileMarkdown, summarizeProfile, type Window } from "./profile.ts";
 import { uptimeSeconds } from "./procfs.ts";
@@ -135,6 +135,8 @@ async function main(args: BenchArgs): Promise<void> {
       ...STANDING_NOTES,
       ...collected.notes,
       ...splitNotes(collected.rows, ["crio-deno", "containerd"]),
+      ...execSplitNote(collected.rows),
+      ...listSplitNotes(collected.rows),
       ...problems,
     ],
     profile: profile?.md ?? "No CPU profile was written (the daemon did not exit cleanly?).",
