@@ -3,11 +3,15 @@
  * before it started, framed as gRPC by hand (the 5-byte prefix, then grpc-status in trailers).
  * Beside the bare CriServer (grpc-js on this same node:http2) and the Go server of fixed answers
  * (bench/cri_list/serve.go), it tells the platform's time apart: what grpc-js adds, and what the
- * transport under it costs. `http2_floor_server.ts SOCKET ANSWERS_DIR`, answers in
- * ANSWERS_DIR/<Method>.bin; run by transport_floors.ts.
+ * transport under it costs. Its connections pass the daemon's GOAWAY filter as the daemon's do
+ * (src/cri/filtered_connection.ts; without it a client's GOAWAY can abort Deno's node:http2).
+ * `http2_floor_server.ts SOCKET ANSWERS_DIR`, answers in ANSWERS_DIR/<Method>.bin; run by
+ * transport_floors.ts.
  */
 import http2, { type IncomingHttpHeaders, type ServerHttp2Stream } from "node:http2";
 import { Buffer } from "node:buffer";
+import { createServer } from "node:net";
+import { filteredConnection } from "../src/cri/filtered_connection.ts";
 
 const PREFIX = "/runtime.v1.RuntimeService/";
 export const LIST_METHODS = ["ListPodSandbox", "ListContainers"] as const;
@@ -46,9 +50,10 @@ async function serve(socket: string, dir: string): Promise<void> {
       stream.end(answer);
     });
   });
-  await new Promise<void>((resolve) => server.listen(socket, resolve));
+  const listener = createServer((conn) => server.emit("connection", filteredConnection(conn)));
+  await new Promise<void>((resolve) => listener.listen(socket, resolve));
   Deno.addSignalListener("SIGTERM", () => {
-    server.close();
+    listener.close();
     Deno.removeSync(socket);
     Deno.exit(0);
   });
