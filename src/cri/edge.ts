@@ -9,6 +9,7 @@ import type { Logger } from "../log.ts";
 import type { CallContext } from "./call_context.ts";
 import type { InflightCalls } from "./inflight.ts";
 import type { MethodInfo } from "./schema.ts";
+import { callEnded, callStarted } from "../util/memory.ts";
 
 export const GRPC_CODE: Record<ErrorKind, grpc.status> = {
   NotFound: grpc.status.NOT_FOUND,
@@ -107,6 +108,7 @@ export function wrapUnary(
 ): grpc.handleUnaryCall<unknown, unknown> {
   return (call, callback) => {
     const { ctx, end } = begin(info, call, opts);
+    callStarted();
     let result: Promise<unknown>;
     try {
       result = handler(call.request, ctx);
@@ -122,7 +124,10 @@ export function wrapUnary(
         end(err);
         callback(toServiceError(err));
       },
-    ).finally(() => opts.inflight?.leave());
+    ).finally(() => {
+      opts.inflight?.leave();
+      callEnded();
+    });
   };
 }
 
