@@ -77,6 +77,8 @@ export class OciRuntime {
   readonly #host: OciHost;
   readonly #stream: StreamHost;
   readonly #processes: ContainerProcesses;
+  /** Removals of finished execs' scratch files, still running (see execSync). */
+  readonly #cleanups = new Set<Promise<void>>();
 
   constructor(options: OciRuntimeOptions) {
     this.#o = options;
@@ -189,6 +191,8 @@ export class OciRuntime {
 
   /** Idempotent: deleting a container the runtime does not know succeeds. */
   async delete(id: string): Promise<void> {
+    // A bundle is removed after this: no exec's scratch file may be unlinked under it then.
+    await this.settled();
     this.#processes.forget(id);
     const r = await this.#runtime(["delete", "--force", id]);
     if (!r.ok && !MISSING.test(r.stderr)) {
@@ -315,9 +319,28 @@ export class OciRuntime {
         timeoutSeconds: options.timeoutSeconds,
       });
     } finally {
-      // At once: each is a thread-pool op, and ExecSync's caller waits for all four.
-      await Promise.all(Object.values(files).map((p) => this.#host.remove(p)));
+      this.#removeAfterAnswer(Object.values(files));
     }
+  }
+
+  /**
+   * Four unlinks took 0.3 ms of each ExecSync's answer (a probe's); they wait for a macrotask,
+   * which runs once grpc-js has written the answer. delete() waits for them.
+   */
+  #removeAfterAnswer(paths: string[]): void {
+    const done: Promise<void> = new Promise((resolve) => setTimeout(resolve, 0))
+      .then(() => Promise.all(paths.map((p) => this.#host.remove(p))))
+      .then(
+        () => {},
+        (err) => this.#o.log?.warn("exec scratch files not removed", { error: String(err) }),
+      )
+      .finally(() => this.#cleanups.delete(done));
+    this.#cleanups.add(done);
+  }
+
+  /** Resolves once no finished exec has scratch files left to remove. */
+  async settled(): Promise<void> {
+    await Promise.all([...this.#cleanups]);
   }
 
   /** A streaming exec (CRI Exec): the process's exit code, or 126/127/255 when it cannot start. */

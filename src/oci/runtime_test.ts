@@ -212,7 +212,8 @@ Deno.test("execSync() runs conmon --sync -e with the container's process and par
   let written = "";
   const write = h.writeFile.bind(h);
   h.writeFile = (p, d) => (p.endsWith(".json") && (written = d), write(p, d));
-  const r = await runtime(h).execSync("c1", { bundle: B, cmd: ["echo", "hi"], timeoutSeconds: 5 });
+  const rt = runtime(h);
+  const r = await rt.execSync("c1", { bundle: B, cmd: ["echo", "hi"], timeoutSeconds: 5 });
   assertEquals(
     [new TextDecoder().decode(r.stdout), new TextDecoder().decode(r.stderr), r.exitCode],
     ["hi\n", "err", 7],
@@ -228,11 +229,10 @@ Deno.test("execSync() runs conmon --sync -e with the container's process and par
     cwd: "/",
     terminal: false,
   });
-  assertEquals(
-    [...h.files.keys()].filter((k) => k.startsWith(`${B}/exec-`)),
-    [],
-    "exec files removed",
-  );
+  const execFiles = () => [...h.files.keys()].filter((k) => k.startsWith(`${B}/exec-`));
+  assertEquals(execFiles().length, 3, "the spec, pid and log files: removed after the answer");
+  await rt.settled();
+  assertEquals(execFiles(), [], "exec files removed");
   assert(processFile.startsWith(`${B}/exec-`));
 });
 
