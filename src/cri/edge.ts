@@ -9,7 +9,6 @@ import type { Logger } from "../log.ts";
 import type { CallContext } from "./call_context.ts";
 import type { InflightCalls } from "./inflight.ts";
 import type { MethodInfo } from "./schema.ts";
-import { callEnded, callStarted } from "../util/memory.ts";
 
 export const GRPC_CODE: Record<ErrorKind, grpc.status> = {
   NotFound: grpc.status.NOT_FOUND,
@@ -108,7 +107,6 @@ export function wrapUnary(
 ): grpc.handleUnaryCall<unknown, unknown> {
   return (call, callback) => {
     const { ctx, end } = begin(info, call, opts);
-    callStarted();
     let result: Promise<unknown>;
     try {
       result = handler(call.request, ctx);
@@ -124,10 +122,7 @@ export function wrapUnary(
         end(err);
         callback(toServiceError(err));
       },
-    ).finally(() => {
-      opts.inflight?.leave();
-      callEnded();
-    });
+    ).finally(() => opts.inflight?.leave());
   };
 }
 

@@ -30,12 +30,6 @@ export interface CollectorOptions {
   busyDelayMs: number;
   /** Fewer helpers (a probe now and then) are collected after this long. */
   idleDelayMs: number;
-  /**
-   * A due collection waits for a quiet moment: no unary call in flight, and none answered in the
-   * last quietMs. Up to maxDeferMs: a node that is never quiet is collected anyway.
-   */
-  quietMs: number;
-  maxDeferMs: number;
   collect: () => void;
   now?: () => number;
   /** Arms an unref'd timer; returns its cancel function. */
@@ -59,12 +53,6 @@ function unrefTimer(fn: () => void, ms: number): () => void {
  * Large gRPC answers do the same: 3,000 List calls against 110 pods and 330 containers (each
  * ListContainers answer 0.2 MB, copied by grpc-js and again into the socket) took the daemon from
  * 120 to 225-265 MiB, nearly all of it in the malloc heap, and a collection gave it back.
- *
- * A due collection waits for a moment when no call is being answered: a forced full GC pauses
- * the JS thread, 16-94 ms in the 110-pod burst (V8's --trace-gc, two cores busy with runc and
- * the CNI plugins), and whichever call is in flight waits that long, while the kubelet leaves
- * most of each second quiet between its calls. A node that is never quiet is collected anyway
- * once the wait reaches maxDeferMs.
  */
 export class BatchedCollector {
   readonly #o: Required<CollectorOptions>;
@@ -72,10 +60,6 @@ export class BatchedCollector {
   #bytes = 0;
   #cancel?: () => void;
   #due = 0;
-  #calls = 0;
-  #lastAnswer = -Infinity;
-  /** When the collection came due and found the node busy; undefined while not deferred. */
-  #deferredSince?: number;
 
   constructor(o: CollectorOptions) {
     this.#o = { now: Date.now, schedule: unrefTimer, ...o };
@@ -102,28 +86,8 @@ export class BatchedCollector {
     this.#cancel = o.schedule(() => this.#collect(), delay);
   }
 
-  /** A unary call began: a collection now would pause its answer. */
-  callStarted(): void {
-    this.#calls++;
-  }
-
-  callEnded(): void {
-    this.#calls = Math.max(0, this.#calls - 1);
-    this.#lastAnswer = this.#o.now();
-  }
-
   #collect(): void {
     this.#cancel = undefined;
-    const o = this.#o;
-    const now = o.now();
-    const busy = this.#calls > 0 || now - this.#lastAnswer < o.quietMs;
-    this.#deferredSince ??= now;
-    if (busy && now - this.#deferredSince < o.maxDeferMs) {
-      this.#due = now + o.quietMs;
-      this.#cancel = o.schedule(() => this.#collect(), o.quietMs);
-      return;
-    }
-    this.#deferredSince = undefined;
     this.#helpers = 0;
     this.#bytes = 0;
     this.#o.collect();
@@ -164,19 +128,8 @@ const collector = new BatchedCollector({
   answerBytes: 64 << 20,
   busyDelayMs: 1000,
   idleDelayMs: 30_000,
-  quietMs: 50,
-  maxDeferMs: 10_000,
   collect: collectGarbage,
 });
-
-/** Called by the CRI edge as each unary call begins and once it is answered. */
-export function callStarted(): void {
-  collector.callStarted();
-}
-
-export function callEnded(): void {
-  collector.callEnded();
-}
 
 /** Called by the host seams after each helper process exits (see BatchedCollector). */
 export function afterHelperExit(): void {

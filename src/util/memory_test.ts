@@ -43,8 +43,6 @@ function harness() {
     answerBytes: 1000,
     busyDelayMs: 10,
     idleDelayMs: 1000,
-    quietMs: 5,
-    maxDeferMs: 100,
     collect: () => collected++,
     now: () => now,
     schedule: (fn, ms) => {
@@ -102,43 +100,4 @@ Deno.test("answers arm the busy collection only once a batch of bytes is sent", 
   assertEquals(h.collected(), 1);
   h.g.answered(999);
   assertEquals(h.armed().length, 0, "the byte count starts again after a collection");
-});
-
-Deno.test("a due collection waits until no call is in flight and none was answered just before", () => {
-  const h = harness();
-  h.g.callStarted();
-  h.g.answered(1000);
-  h.advance(10);
-  assertEquals(h.collected(), 0, "a call is in flight: deferred");
-  h.advance(20);
-  assertEquals(h.collected(), 0, "still in flight");
-  h.g.callEnded();
-  h.advance(4);
-  assertEquals(h.collected(), 0, "answered less than quietMs ago");
-  h.advance(6);
-  assertEquals(h.collected(), 1, "quiet: collected");
-  assertEquals(h.armed().length, 0);
-});
-
-Deno.test("a node that is never quiet is collected once the deferral reaches its cap", () => {
-  const h = harness();
-  h.g.callStarted();
-  h.g.exited();
-  h.g.exited();
-  h.g.exited();
-  h.advance(10);
-  for (let t = 10; t < 200 && h.collected() === 0; t += 5) {
-    // Calls keep overlapping: one always in flight.
-    h.g.callStarted();
-    h.g.callEnded();
-    h.advance(5);
-  }
-  assertEquals(h.collected(), 1, "collected at the cap");
-  // The cap counts from when the collection came due, not from the first ever.
-  h.g.answered(1000);
-  h.advance(10);
-  assertEquals(h.collected(), 1, "the next one is deferred again");
-  h.g.callEnded();
-  h.advance(5);
-  assertEquals(h.collected(), 2);
 });
