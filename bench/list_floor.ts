@@ -15,6 +15,7 @@ import { CriTestClient } from "../src/testing/cri_client.ts";
 import { buildListClient, goList } from "./go_list.ts";
 import { FRESH_SETTLE_MS, type ProcMem, readMem } from "./procfs.ts";
 import { rt, type Target } from "./target.ts";
+import { LIST_FLOORS } from "./derive.ts";
 import { LIST_METHODS } from "./http2_floor_server.ts";
 import { type ListMethod, startTransportFloors, type TransportFloor } from "./transport_floors.ts";
 import type { Row } from "./report.ts";
@@ -213,15 +214,9 @@ export async function withListFloor(
   }
 }
 
-const FLOORS = [
-  { key: "floor", what: "a bare CriServer" },
-  { key: "http2 floor", what: "Deno's node:http2 without grpc-js" },
-  { key: "go floor", what: "a Go gRPC server" },
-];
-
 /** The floors' rows (e), each method's answer from each floor, in the order they are called. */
 export function listFloorRows(s: Samples): Row[] {
-  return FLOORS.flatMap((f) =>
+  return LIST_FLOORS.flatMap((f) =>
     LIST_METHODS.map((m) =>
       row(
         { workload: "e", metric: `${m}: the same answer from ${f.what}`, unit: "ms" },

@@ -1,6 +1,8 @@
 import { assert, assertEquals, assertThrows } from "../src/testing/asserts.ts";
 import { buildListClient, goList } from "./go_list.ts";
-import { bundleFlags, daemonRuntimeFlags, startListFloor } from "./list_floor.ts";
+import { bundleFlags, daemonRuntimeFlags, listFloorRows, startListFloor } from "./list_floor.ts";
+import { listSplitNotes } from "./derive.ts";
+import { Samples } from "./workloads/common.ts";
 
 Deno.test("daemonRuntimeFlags reads bin/crio's runtime flags and malloc arenas", async () => {
   const script = await Deno.readTextFile(new URL("../bin/crio", import.meta.url));
@@ -58,4 +60,26 @@ Deno.test({
     // Stopped by its PID: no process is left.
     assertEquals(await Deno.stat(`/proc/${floor.pid}`).then(() => true, () => false), false);
   },
+});
+
+Deno.test("the floors' rows read the samples under the keys the floors are timed under", () => {
+  const s = new Samples();
+  // The keys listedFloor uses: `<method> floor` and `<method> <transport floor name> floor`.
+  for (const key of ["floor", "http2 floor", "go floor"]) {
+    for (const m of ["ListPodSandbox", "ListContainers"]) {
+      for (let i = 1; i <= 100; i++) s.add(`${m} ${key}`, "crio-deno", i / 10);
+    }
+  }
+  const rows = listFloorRows(s);
+  assertEquals(rows.length, 6);
+  assert(rows.every((r) => r.cells["crio-deno"]?.median !== undefined), "every row has samples");
+  // and derive.ts finds them by their metric names
+  const own = (m: string) => ({
+    workload: "e",
+    metric: `${m} ×200`,
+    unit: "ms" as const,
+    cells: { "crio-deno": { median: 1, p99: 7 } },
+  });
+  const notes = listSplitNotes([own("ListPodSandbox"), own("ListContainers"), ...rows]);
+  assertEquals(notes.length, 2, notes.join("\n"));
 });

@@ -50,11 +50,11 @@ export async function startTransportFloors(
   const floors: TransportFloor[] = [];
   const start = async (
     name: TransportFloor["name"],
-    o2: { cmd: string; args: (socket: string) => string[] },
+    how: { cmd: string; args: (socket: string) => string[] },
   ) => {
     const socket = `${dir}/${name}-floor.sock`;
-    const child = spawnChild(o2.cmd, {
-      args: o2.args(socket),
+    const child = spawnChild(how.cmd, {
+      args: how.args(socket),
       env: { MALLOC_ARENA_MAX: o.mallocArenas },
       logFile: `${dir}/${name}-floor.log`,
     });
