@@ -45,7 +45,11 @@ Deno.test({
       labels: {},
       annotations: {},
     }));
-    const floor = await startListFloor(dir, { pods, containers });
+    // startListFloor stops its server when it fails; the dir is this test's to remove either way.
+    const floor = await startListFloor(dir, { pods, containers }).catch(async (err) => {
+      await Deno.remove(dir, { recursive: true });
+      throw err;
+    });
     try {
       assert(floor.fresh.rssKiB > floor.fresh.anonKiB && floor.fresh.anonKiB > 0);
       const bin = await buildListClient(() => {});

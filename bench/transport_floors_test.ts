@@ -2,7 +2,7 @@ import { assertEquals } from "../src/testing/asserts.ts";
 import { loadSchema } from "../src/cri/schema.ts";
 import { buildListClient, goList } from "./go_list.ts";
 import { grpcFrame } from "./http2_floor_server.ts";
-import { startTransportFloors } from "./transport_floors.ts";
+import { startTransportFloors, type TransportFloor } from "./transport_floors.ts";
 
 Deno.test("grpcFrame prefixes a message with the uncompressed flag and its length", () => {
   const framed = grpcFrame(new Uint8Array(300).fill(7));
@@ -31,15 +31,16 @@ Deno.test({
   name: "both transport floors answer the Go client with the bytes given, then stop by PID",
   sanitizeResources: false,
   async fn() {
-    const dir = await Deno.makeTempDir({ prefix: "transport-floors-test-" });
     const bin = await buildListClient(() => {});
-    const floors = await startTransportFloors(dir, {
-      answers: answers(3, 40),
-      goBin: bin,
-      denoFlags: [],
-      mallocArenas: "2",
-    });
+    const dir = await Deno.makeTempDir({ prefix: "transport-floors-test-" });
+    let floors: TransportFloor[] = [];
     try {
+      floors = await startTransportFloors(dir, {
+        answers: answers(3, 40),
+        goBin: bin,
+        denoFlags: [],
+        mallocArenas: "2",
+      });
       assertEquals(floors.map((f) => f.name), ["http2", "go"]);
       for (const f of floors) {
         const p = await goList(bin, { socket: f.socket, method: "ListPodSandbox", calls: 2 });
