@@ -4,12 +4,21 @@
  */
 import type { Row, RuntimeName } from "./report.ts";
 
+/** who's cell in the first row whose metric is `metric` or, with `starts`, begins with it. */
+function cellOf(
+  rows: readonly Row[],
+  o: { metric: string; who: RuntimeName; starts?: boolean },
+): { median: number; p99?: number } | undefined {
+  const row = rows.find((r) => o.starts ? r.metric.startsWith(o.metric) : r.metric === o.metric);
+  const cell = row?.cells[o.who];
+  return cell?.skipped || cell?.median === undefined ? undefined : { ...cell, median: cell.median };
+}
+
 function median(
   rows: readonly Row[],
   o: { metric: string; who: RuntimeName },
 ): number | undefined {
-  const cell = rows.find((r) => r.metric === o.metric)?.cells[o.who];
-  return cell?.skipped ? undefined : cell?.median;
+  return cellOf(rows, o)?.median;
 }
 
 const LIFECYCLE = "pod lifecycle (run+stop+remove)";
@@ -41,14 +50,6 @@ export function splitNotes(rows: readonly Row[], runtimes: readonly RuntimeName[
   return out;
 }
 
-function cellOf(
-  rows: readonly Row[],
-  o: { starts: string; who: RuntimeName },
-): { median: number; p99?: number } | undefined {
-  const cell = rows.find((r) => r.metric.startsWith(o.starts))?.cells[o.who];
-  return cell?.skipped || cell?.median === undefined ? undefined : { ...cell, median: cell.median };
-}
-
 const fmt = (n: number) => (n >= 10 ? n.toFixed(1) : n.toFixed(2));
 
 /**
@@ -57,12 +58,12 @@ const fmt = (n: number) => (n >= 10 ? n.toFixed(1) : n.toFixed(2));
  * transport, which Version alone measures), set against containerd's ExecSync.
  */
 export function execSplitNote(rows: readonly Row[]): string[] {
-  const own = (starts: string) => cellOf(rows, { starts, who: "crio-deno" })?.median;
+  const own = (metric: string) => cellOf(rows, { metric, who: "crio-deno", starts: true })?.median;
   const exec = own("ExecSync true");
   const runtime = own("the same `true` by the OCI runtime's exec alone");
   const conmon = own("the same `true` by `conmon -e --sync`");
   const version = own("Version ×");
-  const peer = cellOf(rows, { starts: "ExecSync true", who: "containerd" })?.median;
+  const peer = cellOf(rows, { metric: "ExecSync true", who: "containerd", starts: true })?.median;
   if ([exec, runtime, conmon, version, peer].some((v) => v === undefined)) return [];
   const [e, r, c, v, p] = [exec!, runtime!, conmon!, version!, peer!];
   return [
@@ -73,6 +74,8 @@ export function execSplitNote(rows: readonly Row[]): string[] {
     `${(r / p).toFixed(2)}× and conmon's exec ${(c / p).toFixed(2)}×.`,
   ];
 }
+
+export const LIST_METHODS = ["ListPodSandbox", "ListContainers"] as const;
 
 /**
  * The List floors, in the order they are called: the samples' key, what the row names, and how
@@ -91,17 +94,19 @@ export const LIST_FLOORS = [
 /** Each List call's p99 beside its floors' (e), against the 5 ms target. */
 export function listSplitNotes(rows: readonly Row[]): string[] {
   const out: string[] = [];
-  for (const m of ["ListPodSandbox", "ListContainers"]) {
-    const own = cellOf(rows, { starts: `${m} ×`, who: "crio-deno" })?.p99;
-    const peer = cellOf(rows, { starts: `${m} ×`, who: "containerd" })?.p99;
+  for (const m of LIST_METHODS) {
+    const row = (metric: string, who: RuntimeName) => cellOf(rows, { metric, who, starts: true });
+    const own = row(`${m} ×`, "crio-deno")?.p99;
+    const peer = row(`${m} ×`, "containerd")?.p99;
     const floors = LIST_FLOORS.map(({ what, said }) => ({
       said,
-      p99: cellOf(rows, { starts: `${m}: the same answer from ${what}`, who: "crio-deno" })?.p99,
+      p99: row(`${m}: the same answer from ${what}`, "crio-deno")?.p99,
     }));
     if (own === undefined || floors.some((f) => f.p99 === undefined)) continue;
     let text = `split, ${m} p99: crio-deno ${fmt(own)} ms; the same answer ` +
       floors.map((f) => `${f.said} ${fmt(f.p99!)}`).join(", ") +
       (peer === undefined ? "" : `; containerd ${fmt(peer)}`);
+    // The last floor is the Go server: what the machine gives any server of these bytes.
     const machine = floors[floors.length - 1].p99!;
     if (own > 5 && machine > 5) {
       text += ": what the machine gives any server of these bytes is above the 5 ms target";

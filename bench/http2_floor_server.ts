@@ -12,9 +12,9 @@ import http2, { type IncomingHttpHeaders, type ServerHttp2Stream } from "node:ht
 import { Buffer } from "node:buffer";
 import { createServer } from "node:net";
 import { filteredConnection } from "../src/cri/filtered_connection.ts";
+import { LIST_METHODS } from "./derive.ts";
 
 const PREFIX = "/runtime.v1.RuntimeService/";
-export const LIST_METHODS = ["ListPodSandbox", "ListContainers"] as const;
 
 /** A gRPC message frame: uncompressed flag, big-endian length, then the message. */
 export function grpcFrame(message: Uint8Array): Buffer {

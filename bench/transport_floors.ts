@@ -7,7 +7,7 @@
  * the machine gives any server of the same bytes.
  */
 import { type Child, spawnChild, waitFor } from "../conformance/process.ts";
-import { LIST_METHODS } from "./http2_floor_server.ts";
+import { LIST_METHODS } from "./derive.ts";
 
 const SERVER = new URL("./http2_floor_server.ts", import.meta.url).pathname;
 

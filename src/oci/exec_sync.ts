@@ -9,6 +9,7 @@
 import { DeadlineExceededError, InternalError } from "../errors.ts";
 import { readPid, runtimeLogError } from "./conmon.ts";
 import { parseCriLog } from "./cri_log.ts";
+import type { Logger } from "../log.ts";
 import type { OciHost } from "./host.ts";
 
 export const MAX_EXEC_SYNC_OUTPUT = 16 << 20;
@@ -76,6 +77,48 @@ export interface ExecSyncFiles {
   pidFile: string;
   logFile: string;
   runtimeLog: string;
+}
+
+/** One exec's scratch files in its container's bundle, named apart from any other exec's. */
+export function execSyncFiles(bundle: string): ExecSyncFiles {
+  const stem = `${bundle}/exec-${crypto.randomUUID().slice(0, 8)}`;
+  return {
+    processFile: `${stem}.json`,
+    pidFile: `${stem}.pid`,
+    logFile: `${stem}.log`,
+    runtimeLog: `${stem}.runtime.log`,
+  };
+}
+
+/**
+ * Removes finished execs' scratch files once their answer is out: four unlinks took 0.3 ms of
+ * each ExecSync's answer (a probe's), so they wait for a macrotask, which runs once grpc-js has
+ * written the answer. The runtime waits for settled() before a bundle goes.
+ */
+export class ExecScratchRemovals {
+  readonly #pending = new Set<Promise<void>>();
+  readonly #host: OciHost;
+  readonly #log?: Logger;
+
+  constructor(host: OciHost, log?: Logger) {
+    this.#host = host;
+    this.#log = log;
+  }
+
+  removeAfterAnswer(paths: string[]): void {
+    const done: Promise<void> = new Promise((resolve) => setTimeout(resolve, 0))
+      .then(() => Promise.all(paths.map((p) => this.#host.remove(p))))
+      .then(
+        () => {},
+        (err) => this.#log?.warn("exec scratch files not removed", { error: String(err) }),
+      )
+      .finally(() => this.#pending.delete(done));
+    this.#pending.add(done);
+  }
+
+  async settled(): Promise<void> {
+    await Promise.all([...this.#pending]);
+  }
 }
 
 export function execSyncArgs(

@@ -8,7 +8,12 @@
 import { FailedPreconditionError, InternalError, UnavailableError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { attachLink, bundleFiles, readPid, startConmon, type StartedConmon } from "./conmon.ts";
-import { type ExecSyncResult, runExecSync } from "./exec_sync.ts";
+import {
+  ExecScratchRemovals,
+  execSyncFiles,
+  type ExecSyncResult,
+  runExecSync,
+} from "./exec_sync.ts";
 import { runExecStream } from "./exec_stream.ts";
 import { denoHost, type OciHost } from "./host.ts";
 import { denoStreamHost, type StreamHost } from "./stream_host.ts";
@@ -77,14 +82,14 @@ export class OciRuntime {
   readonly #host: OciHost;
   readonly #stream: StreamHost;
   readonly #processes: ContainerProcesses;
-  /** Removals of finished execs' scratch files, still running (see execSync). */
-  readonly #cleanups = new Set<Promise<void>>();
+  readonly #scratch: ExecScratchRemovals;
 
   constructor(options: OciRuntimeOptions) {
     this.#o = options;
     this.#host = options.host ?? denoHost;
     this.#stream = options.streamHost ?? denoStreamHost;
     this.#processes = new ContainerProcesses(this.#host);
+    this.#scratch = new ExecScratchRemovals(this.#host, options.log);
   }
 
   get name(): string {
@@ -299,13 +304,7 @@ export class OciRuntime {
   ): Promise<ExecSyncResult> {
     if (!options.cmd.length) throw new FailedPreconditionError("exec: the command is empty");
     const base = options.process ?? (await this.#processes.get(id, options.bundle));
-    const stem = `${options.bundle}/exec-${crypto.randomUUID().slice(0, 8)}`;
-    const files = {
-      processFile: `${stem}.json`,
-      pidFile: `${stem}.pid`,
-      logFile: `${stem}.log`,
-      runtimeLog: `${stem}.runtime.log`,
-    };
+    const files = execSyncFiles(options.bundle);
     const process = { ...base, args: options.cmd, terminal: false };
     await this.#host.writeFile(files.processFile, JSON.stringify(process), { scratch: true });
     try {
@@ -319,28 +318,13 @@ export class OciRuntime {
         timeoutSeconds: options.timeoutSeconds,
       });
     } finally {
-      this.#removeAfterAnswer(Object.values(files));
+      this.#scratch.removeAfterAnswer(Object.values(files));
     }
   }
 
-  /**
-   * Four unlinks took 0.3 ms of each ExecSync's answer (a probe's); they wait for a macrotask,
-   * which runs once grpc-js has written the answer. delete() waits for them.
-   */
-  #removeAfterAnswer(paths: string[]): void {
-    const done: Promise<void> = new Promise((resolve) => setTimeout(resolve, 0))
-      .then(() => Promise.all(paths.map((p) => this.#host.remove(p))))
-      .then(
-        () => {},
-        (err) => this.#o.log?.warn("exec scratch files not removed", { error: String(err) }),
-      )
-      .finally(() => this.#cleanups.delete(done));
-    this.#cleanups.add(done);
-  }
-
   /** Resolves once no finished exec has scratch files left to remove. */
-  async settled(): Promise<void> {
-    await Promise.all([...this.#cleanups]);
+  settled(): Promise<void> {
+    return this.#scratch.settled();
   }
 
   /** A streaming exec (CRI Exec): the process's exit code, or 126/127/255 when it cannot start. */
